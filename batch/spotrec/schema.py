@@ -1,0 +1,108 @@
+"""Column names and table schemas: the one place they are defined.
+
+Every module that reads or writes a catalogue or neighbour table imports names from here,
+so a renamed column is a one-line change.
+"""
+
+from __future__ import annotations
+
+# --- The raw CSV (maharshipandya "Spotify Tracks Dataset") -------------------------------------
+# The first header cell is empty: it is the unnamed 0..113999 row index.
+RAW_INDEX = ""
+RAW_COLUMNS = (
+    "track_id",
+    "artists",
+    "album_name",
+    "track_name",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+    "track_genre",
+)
+RAW_ARTIST_SEPARATOR = ";"  # "Ilaiyaraaja;S. P. Balasubrahmanyam" in the source
+
+# --- tracks.parquet: one row per unique track_id ------------------------------------------------
+TRACK_ID = "track_id"
+NAME = "name"
+ARTISTS = "artists"  # list<string>, split on RAW_ARTIST_SEPARATOR, order kept
+ALBUM = "album"
+POPULARITY = "popularity"  # int 0..100; max over the track's rows (it differs between genre rows)
+DURATION_MS = "duration_ms"
+EXPLICIT = "explicit"  # bool
+GENRES = "genres"  # list<string>, sorted: the set of genres the track is listed under
+SONG_ID = "song_id"  # variant group: tracks sharing it are one song (see data/variants.py)
+HOLDOUT = "holdout"  # bool: genres hidden from every model (cold-start evaluation)
+FIRST_ROW = "first_row"  # index of the track's first row in the source CSV
+
+# Audio features in Spotify's audio-features object, with their valid ranges (inclusive).
+# tempo and time_signature are 0 for ~160 real tracks where Spotify could not detect them,
+# so 0 is valid ("undetected") rather than a reject.
+AUDIO_FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0),
+    "energy": (0.0, 1.0),
+    "key": (-1, 11),
+    "loudness": (-60.0, 5.0),
+    "mode": (0, 1),
+    "speechiness": (0.0, 1.0),
+    "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "liveness": (0.0, 1.0),
+    "valence": (0.0, 1.0),
+    "tempo": (0.0, 300.0),
+    "time_signature": (0, 7),
+}
+AUDIO_FEATURES = tuple(AUDIO_FEATURE_RANGES)
+INTEGER_FEATURES = ("key", "mode", "time_signature")
+
+TRACK_COLUMNS = (
+    TRACK_ID,
+    NAME,
+    ARTISTS,
+    ALBUM,
+    POPULARITY,
+    DURATION_MS,
+    EXPLICIT,
+    *AUDIO_FEATURES,
+    GENRES,
+    SONG_ID,
+    HOLDOUT,
+    FIRST_ROW,
+)
+
+# --- neighbours/<model>.parquet: long format ----------------------------------------------------
+NB_TRACK_ID = "track_id"  # string: the seed
+NB_RANK = "rank"  # int32, 1 = nearest
+NB_NEIGHBOUR_ID = "neighbour_id"  # string
+NB_SCORE = "score"  # float32, higher = more similar
+NEIGHBOUR_COLUMNS = (NB_TRACK_ID, NB_RANK, NB_NEIGHBOUR_ID, NB_SCORE)
+
+# --- rejects.csv: rows the ingest refused ---------------------------------------------------------
+REJECT_ROW = "row"  # the source row index (the unnamed first column), or the line number
+REJECT_REASON = "reason"  # a stable, named reason, e.g. "bad_track_id", "out_of_range:tempo"
+REJECT_DETAIL = "detail"
+REJECT_COLUMNS = (REJECT_ROW, REJECT_REASON, REJECT_DETAIL)
+
+# --- Build directory layout ------------------------------------------------------------------------
+MANIFEST_FILE = "manifest.json"
+TRACKS_FILE = "tracks.parquet"
+NEIGHBOURS_DIR = "neighbours"
+STORE_FILE = "store.sqlite"
+REJECTS_FILE = "rejects.csv"
+MODELS_DIR = "models"  # saved model artefacts (no pickle)
+EMBEDDINGS_DIR = "embeddings"  # <model>.npy float32, row order = tracks.parquet
+REPORT_DIR = "report"
+
+ALL_MODELS = ("cosine", "autoencoder", "transformer", "blend")
+DEFAULT_TOP_N = 50
