@@ -28,6 +28,7 @@ DATA_COMMANDS = {
     "download": "spotrec.data.download",
     "synth": "spotrec.data.synth",
     "stats": "spotrec.data.stats",
+    "holdout": "spotrec.holdout",
 }
 
 

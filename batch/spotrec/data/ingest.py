@@ -1,0 +1,322 @@
+"""Read the Spotify Tracks CSV (plain or gzip), validate every row, and fold it into a catalogue.
+
+Steps: read bytes (sha256 of the *uncompressed* content) -> split into records with the csv
+module, so a malformed line becomes a named reject instead of a crash -> validate the
+well-formed rows column by column with vectorised pandas -> one record per track_id with the set
+of its genres and the max popularity -> song_id from data/variants.py.
+
+Every refused row gets exactly one reason (the first check it fails, in the order of
+``_check_row_values``), so ``rows_read == rows_accepted + rows_rejected``. Reasons are stable
+names: ``bad_field_count``, ``blank_line``, ``unparseable_line``, ``bad_encoding``,
+``bad_row_index``, ``bad_track_id``, ``empty_genre``, ``bad_explicit``, ``missing_value:<col>``,
+``not_a_number:<col>``, ``not_an_integer:<col>``, ``out_of_range:<col>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spotrec import schema
+from spotrec.data.variants import song_keys, variant_group_sizes
+from spotrec.errors import SpotrecError
+
+log = logging.getLogger(__name__)
+
+TRACK_ID_REGEX = r"[0-9A-Za-z]{22}"  # same rule as spotrec_serving.items.TRACK_ID_PATTERN
+_INF = float("inf")
+# Numeric columns in source order with their inclusive valid ranges.
+NUMERIC_RANGES: dict[str, tuple[float, float]] = {
+    schema.POPULARITY: (0, 100),
+    schema.DURATION_MS: (0, _INF),
+    **schema.AUDIO_FEATURE_RANGES,
+}
+INTEGER_COLUMNS = (schema.POPULARITY, schema.DURATION_MS, *schema.INTEGER_FEATURES)
+_EXPLICIT_VALUES = {"true": True, "false": False}
+# Left in the text by errors="surrogateescape" where the bytes are not UTF-8.
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_FIELD_JOIN = "\x1f"
+# Fields whose disagreement between rows of one track_id counts as a conflict (first row wins).
+# popularity and track_genre legitimately differ between a track's genre rows.
+_CONFLICT_COLUMNS = (
+    "artists",
+    "album_name",
+    "track_name",
+    "duration_ms",
+    "explicit",
+    *schema.AUDIO_FEATURES,
+)
+
+
+@dataclass
+class IngestResult:
+    tracks: pd.DataFrame  # schema.TRACK_COLUMNS, one row per track_id, in source order
+    rejects: pd.DataFrame  # schema.REJECT_COLUMNS
+    counts: dict = field(default_factory=dict)
+    sha256: str = ""
+
+
+class RejectShareError(SpotrecError):
+    """Too many rows were rejected. ``result`` holds what was read, so callers can still write
+    the rejects file before failing."""
+
+    def __init__(self, message: str, result: IngestResult):
+        super().__init__(message)
+        self.result = result
+
+
+def read_source_bytes(path: Path) -> bytes:
+    """The uncompressed bytes of a plain or gzip CSV (gzip detected by its magic number)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise SpotrecError(f"cannot read catalogue {path}: {exc.strerror or exc}") from exc
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise SpotrecError(f"{path} looks gzip-compressed but cannot be read: {exc}") from exc
+    return raw
+
+
+def _split_records(text: str, path: Path) -> tuple[list[str], list[list[str]], list[int], list]:
+    """(header, well-formed records, their line numbers, malformed-line rejects)."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SpotrecError(f"{path} is empty: no header line") from None
+    except csv.Error as exc:
+        raise SpotrecError(f"{path}: the header line cannot be parsed ({exc})") from exc
+    records, lines, bad = [], [], []
+    # Bytes that are not UTF-8 were decoded to lone surrogates; look per record only if any exist.
+    check_encoding = _SURROGATE.search(text) is not None
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            bad.append((start, "unparseable_line", f"line {start}: {exc}"))
+            continue
+        if not record:
+            bad.append((start, "blank_line", f"line {start}: blank line"))
+        elif len(record) != len(header):
+            detail = f"line {start}: expected {len(header)} fields, got {len(record)}"
+            bad.append((start, "bad_field_count", detail))
+        elif check_encoding and _SURROGATE.search(_FIELD_JOIN.join(record)):
+            bad.append((start, "bad_encoding", f"line {start}: bytes that are not UTF-8"))
+        else:
+            records.append(record)
+            lines.append(start)
+    return header, records, lines, bad
+
+
+def _check_header(header: list[str], path: Path) -> bool:
+    """Validates the header; returns whether it starts with the unnamed index column."""
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise SpotrecError(f"{path}: duplicate column name(s) in header: {', '.join(dupes)}")
+    missing = [c for c in schema.RAW_COLUMNS if c not in header]
+    if missing:
+        raise SpotrecError(
+            f"{path}: missing required column(s): {', '.join(missing)} "
+            f"(expected {', '.join(schema.RAW_COLUMNS)})"
+        )
+    extra = [c for c in header if c not in schema.RAW_COLUMNS and c != schema.RAW_INDEX]
+    if extra:
+        log.warning("%s: ignoring unknown column(s): %s", path, ", ".join(extra))
+    return header[0] == schema.RAW_INDEX
+
+
+def _check_row_values(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
+    """Per row: first failing reason (None if valid), its detail, and the parsed numbers."""
+    reason = pd.Series(None, index=df.index, dtype=object)
+    detail = pd.Series(None, index=df.index, dtype=object)
+
+    def flag(mask: pd.Series, name: str, column: str) -> None:
+        new = mask & reason.isna()
+        if new.any():
+            reason[new] = name
+            detail[new] = column + "=" + df.loc[new, column].str.slice(0, 80)
+
+    if schema.RAW_INDEX in df:
+        flag(~df[schema.RAW_INDEX].str.fullmatch(r"\s*\d+\s*"), "bad_row_index", schema.RAW_INDEX)
+    flag(~df["track_id"].str.fullmatch(TRACK_ID_REGEX), "bad_track_id", "track_id")
+    flag(df["track_genre"].str.strip() == "", "empty_genre", "track_genre")
+    explicit = df["explicit"].str.strip().str.lower()
+    flag(~explicit.isin(list(_EXPLICIT_VALUES)), "bad_explicit", "explicit")
+    numbers: dict[str, pd.Series] = {}
+    for column, (low, high) in NUMERIC_RANGES.items():
+        raw = df[column].str.strip()
+        value = pd.to_numeric(raw, errors="coerce")
+        flag(raw == "", f"missing_value:{column}", column)
+        flag(value.isna(), f"not_a_number:{column}", column)
+        if column in INTEGER_COLUMNS:
+            flag(np.isfinite(value) & (value % 1 != 0), f"not_an_integer:{column}", column)
+        flag(~value.between(low, high), f"out_of_range:{column}", column)
+        numbers[column] = value
+    numbers["explicit"] = explicit.map(_EXPLICIT_VALUES)
+    return reason, detail, numbers
+
+
+def _fold_tracks(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One record per track_id (first row wins, popularity = max, genres = sorted set)."""
+    by_track = rows.groupby("track_id", sort=False)
+    first = rows.drop_duplicates("track_id", keep="first").set_index("track_id")
+    genre_sets: dict[str, set[str]] = {}
+    for track_id, genre in zip(rows["track_id"], rows["track_genre"], strict=True):
+        genre_sets.setdefault(track_id, set()).add(genre)
+    distinct = rows.drop_duplicates(["track_id", *_CONFLICT_COLUMNS])
+    conflicts = int(distinct.loc[distinct["track_id"].duplicated(), "track_id"].nunique())
+    artists = [
+        [a.strip() for a in s.split(schema.RAW_ARTIST_SEPARATOR) if a.strip()]
+        for s in first["artists"]
+    ]
+    tracks = pd.DataFrame(
+        {
+            schema.TRACK_ID: first.index.to_numpy(dtype=object),
+            schema.NAME: first["track_name"].to_numpy(dtype=object),
+            schema.ARTISTS: artists,
+            schema.ALBUM: first["album_name"].to_numpy(dtype=object),
+            schema.POPULARITY: by_track[schema.POPULARITY].max().reindex(first.index).to_numpy(),
+            schema.DURATION_MS: first[schema.DURATION_MS].to_numpy(),
+            schema.EXPLICIT: first["explicit"].to_numpy(dtype=bool),
+            **{f: first[f].to_numpy() for f in schema.AUDIO_FEATURES},
+            schema.GENRES: [sorted(genre_sets[t]) for t in first.index],
+            schema.HOLDOUT: False,
+            schema.FIRST_ROW: first["_source_row"].to_numpy(dtype=np.int64),
+        }
+    )
+    tracks[schema.SONG_ID] = song_keys(
+        tracks[schema.NAME].to_list(), tracks[schema.ARTISTS], tracks[schema.TRACK_ID].to_list()
+    )
+    return tracks[list(schema.TRACK_COLUMNS)], conflicts
+
+
+def _rejects_frame(
+    bad_lines: list, rows: pd.DataFrame, reason: pd.Series, detail: pd.Series
+) -> pd.DataFrame:
+    refused = reason.notna()
+    line_part = pd.DataFrame(
+        {
+            schema.REJECT_ROW: [line for line, _, _ in bad_lines],
+            schema.REJECT_REASON: [r for _, r, _ in bad_lines],
+            schema.REJECT_DETAIL: [d for _, _, d in bad_lines],
+        }
+    )
+    # Rows whose index column is broken are identified by line number instead.
+    row_ids = rows["_source_row"].where(rows["_source_row"] >= 0, rows["_line"])
+    value_part = pd.DataFrame(
+        {
+            schema.REJECT_ROW: row_ids[refused],
+            schema.REJECT_REASON: reason[refused],
+            schema.REJECT_DETAIL: "line "
+            + rows.loc[refused, "_line"].astype(str)
+            + ": "
+            + detail[refused],
+        }
+    )
+    frames = [f for f in (line_part, value_part) if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in schema.REJECT_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    out[schema.REJECT_ROW] = out[schema.REJECT_ROW].astype(np.int64)
+    return out.sort_values(schema.REJECT_ROW, kind="stable").reset_index(drop=True)
+
+
+def load_catalogue(
+    path: str | os.PathLike,
+    *,
+    max_reject_share: float = 0.01,
+    rejects_path: str | os.PathLike | None = None,
+) -> IngestResult:
+    """Read, validate and fold the CSV at ``path`` into a catalogue (see module docstring).
+
+    Raises SpotrecError for an unreadable file, a missing required column or no data rows, and
+    RejectShareError (a SpotrecError) when more than ``max_reject_share`` of rows are refused.
+    ``rejects_path``, when given, receives the rejects CSV, even when the share is exceeded.
+    """
+    path = Path(path)
+    data = read_source_bytes(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    del data
+    header, records, lines, bad_lines = _split_records(text, path)
+    has_index = _check_header(header, path)
+    rows = pd.DataFrame(records, columns=header, dtype="str")
+    del records, text
+    rows["_line"] = np.asarray(lines, dtype=np.int64)
+    reason, detail, numbers = _check_row_values(rows)
+    if has_index:
+        index = pd.to_numeric(rows[schema.RAW_INDEX].str.strip(), errors="coerce")
+        rows["_source_row"] = index.fillna(-1).astype(np.int64)
+    else:  # no index column: the data record's position stands in for it
+        rows["_source_row"] = np.arange(len(rows), dtype=np.int64)
+    rejects = _rejects_frame(bad_lines, rows, reason, detail)
+
+    good = reason.isna().to_numpy()
+    valid = rows.loc[good, ["track_id", "artists", "album_name", "track_name", "_source_row"]]
+    valid = valid.assign(track_genre=rows.loc[good, "track_genre"].str.strip())
+    for column, values in numbers.items():
+        values = values[good]
+        valid[column] = values.astype(np.int64 if column in INTEGER_COLUMNS else values.dtype)
+    tracks, conflicts = _fold_tracks(valid)
+
+    rows_read = len(rows) + len(bad_lines)
+    by_reason = {str(k): int(v) for k, v in rejects[schema.REJECT_REASON].value_counts().items()}
+    group_sizes = variant_group_sizes(tracks[schema.SONG_ID])
+    counts = {
+        "rows_read": rows_read,
+        "rows_rejected": len(rejects),
+        "rejects_by_reason": by_reason,
+        "tracks": len(tracks),
+        "songs": int(tracks[schema.SONG_ID].nunique()),
+        "variant_tracks": int((group_sizes > 1).sum()),
+        "duplicate_rows": int(good.sum()) - len(tracks),
+        "conflicts": conflicts,
+        "genres": int(valid["track_genre"].nunique()),
+    }
+    result = IngestResult(tracks=tracks, rejects=rejects, counts=counts, sha256=sha256)
+    log.info("ingest %s: %s", path.name, counts)
+    if by_reason:
+        log.warning("rejected %d of %d rows: %s", len(rejects), rows_read, by_reason)
+    if rejects_path is not None:
+        write_rejects(rejects, rejects_path)
+    if rows_read == 0:
+        raise SpotrecError(f"{path} has a header but no data rows")
+    share = len(rejects) / rows_read
+    if share > max_reject_share:
+        raise RejectShareError(
+            f"{path}: rejected {len(rejects)} of {rows_read} rows ({share:.2%}), more than the "
+            f"allowed {max_reject_share:.2%}; by reason: {by_reason}",
+            result,
+        )
+    return result
+
+
+def write_rejects(rejects: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write the rejects table as CSV (schema.REJECT_COLUMNS), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            rejects.loc[:, list(schema.REJECT_COLUMNS)].to_csv(handle, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,77 @@
+"""Which model the API serves by default: decided by evaluation, never by feel.
+
+Rule (documented in the report too):
+1. A model that fails any quality bar (BARS) ranks below every model that passes them all.
+2. Among equals, the model with the best mean rank over the headline metrics
+   (genre precision, MRR, same-artist, coverage, intra-list diversity: higher is better;
+   hubness skew: lower is better) wins. Ranking rather than summing keeps one metric's scale
+   from drowning out the others.
+3. Ties go to the model listed first in schema.ALL_MODELS order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spotrec import schema
+
+# metric -> (comparison, threshold): the bars from issues 2 and 3, at k = 10.
+BARS: dict[str, tuple[str, float]] = {
+    "genre_precision": (">=", 0.83),
+    "mrr": (">=", 0.90),
+    "same_artist": (">=", 0.40),
+    "coverage": (">=", 0.95),
+    "variant_rate": ("==", 0.0),
+}
+HOLDOUT_BAR = ("genre_precision", 0.34)  # the best learned model, on held-out tracks
+HIGHER_IS_BETTER = ("genre_precision", "mrr", "same_artist", "coverage", "intra_list_diversity")
+LOWER_IS_BETTER = ("hubness_skew",)
+
+
+def bar_results(metrics: dict[str, float]) -> dict[str, bool]:
+    results = {}
+    for name, (op, threshold) in BARS.items():
+        value = metrics.get(name, float("nan"))
+        results[name] = bool(value >= threshold if op == ">=" else value == threshold)
+    return results
+
+
+def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
+    """The best model by the rule in this module's docstring."""
+    names = list(evaluations)
+    ranks = np.zeros(len(names))
+    for metric in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER):
+        values = pd.Series([evaluations[n].get(metric, np.nan) for n in names], dtype=float)
+        ascending = metric in LOWER_IS_BETTER
+        ranks += values.rank(ascending=ascending, method="min", na_option="bottom").to_numpy()
+    mean_rank = ranks / (len(HIGHER_IS_BETTER) + len(LOWER_IS_BETTER))
+    order = {m: i for i, m in enumerate(schema.ALL_MODELS)}
+
+    def sort_key(item: tuple[int, str]) -> tuple:
+        i, name = item
+        passes = all(bar_results(evaluations[name]).values())
+        return (not passes, mean_rank[i], order.get(name, len(order)))
+
+    return min(enumerate(names), key=sort_key)[1]
+
+
+def evaluate_models(
+    tracks: pd.DataFrame, frames: dict[str, pd.DataFrame], k: int = 10
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """All metrics per model (plus on held-out tracks when there are any) and the default."""
+    from spotrec.evaluation.metrics import Catalogue, NeighbourLists, evaluate
+
+    catalogue = Catalogue.from_tracks(tracks)
+    holdout = tracks[schema.HOLDOUT].to_numpy(dtype=bool)
+    evaluations: dict[str, dict[str, Any]] = {}
+    for name, frame in frames.items():
+        lists = NeighbourLists.from_frame(catalogue, frame)
+        metrics = evaluate(catalogue, lists, k=k)
+        metrics["bars"] = bar_results(metrics)
+        if holdout.any():
+            metrics["holdout"] = evaluate(catalogue, lists, k=k, seeds_mask=holdout)
+        evaluations[name] = metrics
+    return evaluations, choose_default(evaluations)

@@ -1,0 +1,47 @@
+"""Per-stage timings and peak memory, logged while a long job runs and kept for the manifest."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+log = logging.getLogger("spotrec")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+
+
+@dataclass
+class StageTimer:
+    """Collects wall-clock seconds per named stage, in the order the stages ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        log.info("stage %s: started", name)
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - begin
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + elapsed, 3)
+            log.info(
+                "stage %s: %.1f s (total %.1f s, peak RSS %.0f MiB)",
+                name,
+                elapsed,
+                self.total(),
+                peak_rss_mb(),
+            )
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 3)

@@ -1,0 +1,169 @@
+"""`spotrec build` end to end on small synthetic catalogues: the output contract, sharding,
+rejects, holdout and input errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spotrec import schema
+from spotrec.cli import main
+from spotrec.data.synth import write_synthetic_csv
+
+from neighbour_contract import assert_neighbour_contract
+
+
+@pytest.fixture(scope="module")
+def synthetic_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("synth") / "catalogue.csv.gz"
+    return write_synthetic_csv(path, n_tracks=1500, seed=7)
+
+
+@pytest.fixture(scope="module")
+def cosine_build(synthetic_csv, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "out"
+    assert main(["build", "--data", str(synthetic_csv), "--out", str(out), "--models", "cosine",
+                 "--top-n", "20"]) == 0
+    return out
+
+
+def test_build_writes_the_output_contract(cosine_build: Path):
+    manifest = json.loads((cosine_build / schema.MANIFEST_FILE).read_text())
+    tracks = pd.read_parquet(cosine_build / schema.TRACKS_FILE)
+    assert list(tracks.columns) == list(schema.TRACK_COLUMNS)
+    assert tracks[schema.TRACK_ID].is_unique
+    assert manifest["models"] == ["cosine"] and manifest["default_model"] == "cosine"
+    assert manifest["top_n"] == 20
+    assert manifest["counts"]["tracks"] == len(tracks) == 1500
+    assert manifest["counts"]["rows_read"] >= 1500
+    assert len(manifest["input"]["sha256"]) == 64
+    assert set(manifest["files"]) == {"tracks.parquet", "neighbours/cosine.parquet"}
+    assert "ingest" in manifest["timings_s"] and manifest["peak_rss_mb"] > 0
+    frame = pd.read_parquet(cosine_build / "neighbours" / "cosine.parquet")
+    assert_neighbour_contract(tracks, frame, 20)
+    evaluation = manifest["evaluation"]["cosine"]
+    assert evaluation["variant_rate"] == 0.0
+
+
+def test_build_writes_a_store_with_the_current_release(cosine_build: Path):
+    manifest = json.loads((cosine_build / schema.MANIFEST_FILE).read_text())
+    with sqlite3.connect(cosine_build / schema.STORE_FILE) as db:
+        (body,) = db.execute("SELECT body FROM items WHERE pk = 'CURRENT'").fetchone()
+        assert json.loads(body)["run_id"] == manifest["run_id"]
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM items WHERE pk LIKE ?", (manifest["run_id"] + "#N#cosine#%",)
+        ).fetchone()
+    assert count == manifest["counts"]["tracks"]
+
+
+def test_three_shards_union_equals_the_unsharded_result(synthetic_csv, tmp_path):
+    single, sharded = tmp_path / "single", tmp_path / "sharded"
+    common = ["--models", "cosine", "--top-n", "15"]
+    assert main(["build", "--data", str(synthetic_csv), "--out", str(single), "--stage", "train",
+                 *common]) == 0
+    shutil.copytree(single, sharded)
+    assert main(["build", "--out", str(single), "--stage", "neighbours", *common]) == 0
+    for shard in range(3):
+        assert main(["build", "--out", str(sharded), "--stage", "neighbours", "--shard",
+                     str(shard), "--num-shards", "3", *common]) == 0
+    assert main(["build", "--out", str(sharded), "--stage", "finish", "--no-store", *common]) == 0
+    expected = pd.read_parquet(single / "neighbours" / "cosine.parquet")
+    merged = pd.read_parquet(sharded / "neighbours" / "cosine.parquet")
+    key = [schema.NB_TRACK_ID, schema.NB_RANK]
+    pd.testing.assert_frame_equal(
+        merged.sort_values(key).reset_index(drop=True),
+        expected.sort_values(key).reset_index(drop=True),
+    )
+
+
+def test_shard_index_comes_from_aws_batch_array_index(synthetic_csv, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    common = ["--models", "cosine", "--top-n", "5"]
+    assert main(["build", "--data", str(synthetic_csv), "--out", str(out), "--stage", "train",
+                 *common]) == 0
+    monkeypatch.setenv("AWS_BATCH_JOB_ARRAY_INDEX", "1")
+    assert main(["build", "--out", str(out), "--stage", "neighbours", "--num-shards", "2",
+                 *common]) == 0
+    shard_files = sorted(p.name for p in (out / "neighbours" / "shards").iterdir())
+    assert shard_files == ["cosine.1-of-2.parquet"]
+
+
+def test_broken_rows_are_rejected_counted_and_written(synthetic_csv, tmp_path):
+    import gzip
+
+    lines = gzip.open(synthetic_csv, "rt", encoding="utf-8").read().splitlines()
+    fields = lines[5].split(",")
+    fields[1] = "not-an-id"
+    lines[5] = ",".join(fields)
+    lines[9] = "9,only,three"
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(broken), "--out", str(out), "--models", "cosine",
+                 "--top-n", "5"]) == 0
+    manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
+    assert manifest["counts"]["rows_rejected"] == 2
+    rejects = pd.read_csv(out / schema.REJECTS_FILE)
+    assert len(rejects) == 2
+    assert "bad_track_id" in set(rejects[schema.REJECT_REASON])
+    assert "rejects.csv" in manifest["files"]
+
+
+def test_too_many_rejects_fail_the_build_loudly(synthetic_csv, tmp_path, capsys):
+    import gzip
+
+    lines = gzip.open(synthetic_csv, "rt", encoding="utf-8").read().splitlines()
+    broken = [lines[0]] + [line.replace(",False,", ",maybe,") for line in lines[1:]]
+    path = tmp_path / "mostly-broken.csv"
+    path.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    code = main(["build", "--data", str(path), "--out", str(tmp_path / "o"), "--models", "cosine"])
+    assert code == 2
+    assert "reject" in capsys.readouterr().err.lower()
+
+
+def test_holdout_tracks_keep_a_list_and_are_counted(synthetic_csv, tmp_path):
+    from spotrec.data.ingest import load_catalogue
+
+    catalogue = load_catalogue(synthetic_csv).tracks
+    artists = sorted({a for names in catalogue[schema.ARTISTS] for a in names if a})[:5]
+    listed = tmp_path / "holdout.txt"
+    listed.write_text("\n".join([*artists, "No Such Artist"]) + "\n")
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(synthetic_csv), "--out", str(out), "--models", "cosine",
+                 "--top-n", "5", "--holdout-artists", str(listed)]) == 0
+    manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
+    built = pd.read_parquet(out / schema.TRACKS_FILE)
+    held = built[built[schema.HOLDOUT]]
+    assert len(held) == manifest["counts"]["holdout_tracks"] > 0
+    assert manifest["holdout"]["artists_not_found"] == 1
+    frame = pd.read_parquet(out / "neighbours" / "cosine.parquet")
+    assert set(held[schema.TRACK_ID]) <= set(frame[schema.NB_TRACK_ID])
+    assert "holdout" in manifest["evaluation"]["cosine"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--models", "cosine,nope"], "unknown model"),
+        (["--models", "cosine,blend"], "blend needs"),
+        (["--top-n", "0"], "--top-n"),
+        (["--shard", "1"], "--num-shards"),
+        (["--num-shards", "3", "--shard", "3", "--stage", "neighbours"], "not in 0..2"),
+    ],
+)
+def test_bad_arguments_are_named(synthetic_csv, tmp_path, capsys, argv, message):
+    code = main(["build", "--data", str(synthetic_csv), "--out", str(tmp_path / "o"), *argv])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_input_names_the_ways_forward(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SPOTREC_DATA", raising=False)
+    assert main(["build", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--data" in err and "spotrec data synth" in err
