@@ -1,0 +1,416 @@
+"""`spotrec serve`: the API and the web page on one machine, through the real Lambda handler.
+
+Each request under /v1/ becomes an API Gateway REST proxy event (the shape of
+``sam local generate-event apigateway aws-proxy``) and goes to the same ``lambda_handler`` that
+runs in AWS, so the local server cannot drift from production behaviour. Everything else is a
+static file of the web page (batch/spotrec/web/).
+
+The store is picked like the Lambda picks it: ``SPOTREC_TABLE`` set -> DynamoDB, otherwise
+``SPOTREC_STORE`` (which this command sets from ``--store``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib.util
+import json
+import logging
+import os
+import posixpath
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import spotrec
+from spotrec import schema
+from spotrec.errors import SpotrecError
+
+HELP = "serve the API (through the Lambda handler) and the web page on this machine"
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+LAMBDA_DIR = Path(spotrec.__file__).resolve().parents[2] / "lambda"
+API_PREFIX = "/v1/"
+STAGE = "Prod"  # SAM's implicit API stage, as `sam local start-api` reports it
+# The API's resources, as declared in template.yaml. A request matching none of them still
+# reaches the handler (with resource = path) so the app's own "not found" answer is shown.
+RESOURCES = (
+    "/v1/recommendations/available-genre-seeds",
+    "/v1/recommendations",
+    "/v1/search",
+    "/v1/tracks/{id}",
+    "/v1/tracks",
+    "/v1/audio-features/{id}",
+)
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+}
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+FORWARDED_HEADERS = ("x-forwarded-proto", "x-forwarded-port")
+# requestContext.identity fields that only an authenticated AWS caller would fill.
+IDENTITY_NULL_FIELDS = [
+    "cognitoIdentityPoolId",
+    "accountId",
+    "cognitoIdentityId",
+    "caller",
+    "accessKey",
+    "cognitoAuthenticationType",
+    "cognitoAuthenticationProvider",
+    "userArn",
+    "user",
+]
+
+LambdaHandler = Callable[[dict, object], dict]
+
+
+def _resource_pattern(resource: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+    return re.compile(f"^{regex}$")
+
+
+RESOURCE_PATTERNS = tuple((resource, _resource_pattern(resource)) for resource in RESOURCES)
+
+
+def match_resource(path: str) -> tuple[str, dict[str, str] | None]:
+    """The resource template a decoded path falls under, and its path parameters (or None)."""
+    for resource, pattern in RESOURCE_PATTERNS:
+        found = pattern.match(path)
+        if found:
+            return resource, found.groupdict() or None
+    return path, None
+
+
+def _single_and_multi(pairs: Iterable[tuple[str, str]]) -> tuple[dict | None, dict | None]:
+    """API Gateway's two views of repeated keys: the last value, and every value in order."""
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi.setdefault(key, []).append(value)
+    if not multi:
+        return None, None
+    return {key: values[-1] for key, values in multi.items()}, multi
+
+
+def build_event(
+    method: str,
+    raw_target: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes | None = None,
+    *,
+    source_ip: str = "127.0.0.1",
+    server_port: int | None = None,
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """The API Gateway REST proxy event for one HTTP request (raw_target = path?query)."""
+    target = urlsplit(raw_target)
+    path = unquote(target.path)
+    resource, path_parameters = match_resource(path)
+    query, multi_query = _single_and_multi(parse_qsl(target.query, keep_blank_values=True))
+    # As in AWS (and `sam local`), the handler learns the client-facing scheme and port here.
+    header_pairs = [(k, v) for k, v in headers if k.lower() not in FORWARDED_HEADERS]
+    header_pairs += [("X-Forwarded-Proto", "http")]
+    if server_port is not None:
+        header_pairs += [("X-Forwarded-Port", str(server_port))]
+    single_headers, multi_headers = _single_and_multi(header_pairs)
+    user_agent = next((v for k, v in header_pairs if k.lower() == "user-agent"), None)
+    is_base64, body_text = False, None
+    if body:
+        try:
+            body_text = body.decode("utf-8")
+        except UnicodeDecodeError:  # binary payloads travel base64-encoded, as in AWS
+            is_base64, body_text = True, base64.b64encode(body).decode("ascii")
+    now = now or datetime.now(UTC)
+    return {
+        "body": body_text,
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "isBase64Encoded": is_base64,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "headers": single_headers,
+        "multiValueHeaders": multi_headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "spotreclocal",
+            "resourceId": "local",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "requestId": request_id or str(uuid.uuid4()),
+            "extendedRequestId": None,
+            "stage": STAGE,
+            # No stage prefix: locally the API is served at /v1/, and the handler derives its
+            # hrefs from this path (as under `sam local start-api`).
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "domainName": single_headers.get("Host") if single_headers else None,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "identity": dict.fromkeys(IDENTITY_NULL_FIELDS)
+            | {"sourceIp": source_ip, "userAgent": user_agent},
+        },
+    }
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of AWS's LambdaContext that powertools' Logger and Tracer read."""
+
+    aws_request_id: str
+    function_name: str = "spotrec-api-local"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:local:123456789012:function:spotrec-api-local"
+    memory_limit_in_mb: int = 256
+    log_group_name: str = "/aws/lambda/spotrec-api-local"
+    log_stream_name: str = "local"
+    deadline: float = field(default_factory=lambda: time.monotonic() + 30)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def load_lambda_handler(lambda_dir: Path = LAMBDA_DIR) -> LambdaHandler:
+    """`lambda_handler` from lambda/app.py, imported by file path (lambda/ is no package)."""
+    app_file = lambda_dir / "app.py"
+    if not app_file.is_file():
+        raise SpotrecError(
+            f"the Lambda code was not found at {app_file}: `spotrec serve` runs the handler from "
+            "the source tree, so install spotrec from a checkout (pip install -e .)"
+        )
+    # Locally there is no CloudWatch to read the metrics' EMF lines off stdout; keep them off
+    # unless the user asks for them.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    if str(lambda_dir) not in sys.path:  # app.py imports its sibling spotrec_serving
+        sys.path.insert(0, str(lambda_dir))
+    loaded = sys.modules.get("app")
+    if loaded is None or Path(getattr(loaded, "__file__", "")).resolve() != app_file:
+        spec = importlib.util.spec_from_file_location("app", app_file)
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules["app"] = loaded
+        spec.loader.exec_module(loaded)
+    return loaded.lambda_handler
+
+
+def _error_response(status: int, message: str) -> dict:
+    body = json.dumps({"error": {"status": status, "message": message}})
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def static_file(url_path: str, web_dir: Path = WEB_DIR) -> Path | None:
+    """The web page file a URL path names, or None when it is missing or outside web_dir."""
+    relative = posixpath.normpath(unquote(url_path)).lstrip("/")
+    if relative in ("", "."):
+        relative = "index.html"
+    root = web_dir.resolve()
+    try:
+        candidate = (root / relative).resolve()
+        found = candidate.is_relative_to(root) and candidate.is_file()
+    except (OSError, ValueError):  # e.g. an embedded NUL byte
+        return None
+    return candidate if found else None
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    server: SpotrecHTTPServer
+    server_version = "spotrec"
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    do_PUT = do_PATCH = do_DELETE = do_POST
+
+    def do_OPTIONS(self) -> None:
+        # In AWS the API's CORS configuration answers preflights without calling the Lambda.
+        headers = {
+            "Allow": ALLOWED_METHODS,
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": ALLOWED_METHODS,
+            "Access-Control-Allow-Headers": "Content-Type, Authorization",
+        }
+        self._send(HTTPStatus.NO_CONTENT, headers, b"")
+
+    def _dispatch(self) -> None:
+        self._started = time.perf_counter()
+        if urlsplit(self.path).path.startswith(API_PREFIX):
+            self._call_lambda()
+        elif self.command in ("GET", "HEAD"):
+            self._serve_static()
+        else:
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"}, b"")
+
+    def _call_lambda(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        # HEAD is answered as GET without the body, as API Gateway does for GET routes.
+        method = "GET" if self.command == "HEAD" else self.command
+        event = build_event(
+            method,
+            self.path,
+            self.headers.items(),
+            body,
+            source_ip=self.client_address[0],
+            server_port=self.server.server_address[1],
+        )
+        context = LocalLambdaContext(aws_request_id=event["requestContext"]["requestId"])
+        try:
+            # One invocation at a time, as one Lambda instance would: the handler's caches and
+            # connections need not be thread-safe.
+            with self.server.lambda_lock:
+                response = self.server.lambda_handler(event, context)
+            status = int(response["statusCode"])
+        except Exception:
+            log.error("the Lambda handler failed:\n%s", traceback.format_exc())
+            response = _error_response(502, "the API handler failed; see the server log")
+            status = 502
+        headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(str(v) for v in values)
+        payload = response.get("body") or ""
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+        self._send(status, headers, data)
+
+    def _serve_static(self) -> None:
+        file = static_file(urlsplit(self.path).path, self.server.web_dir)
+        if file is None:
+            self._send(
+                HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain; charset=utf-8"}, b"not found\n"
+            )
+            return
+        content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
+        headers = {"Content-Type": content_type, "Cache-Control": "no-cache"}
+        self._send(HTTPStatus.OK, headers, file.read_bytes())
+
+    def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, str(value))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD" and data:
+            self.wfile.write(data)
+        elapsed_ms = (time.perf_counter() - getattr(self, "_started", time.perf_counter())) * 1e3
+        log.info("%s %s %d %dB %.1fms", self.command, self.path, status, len(data), elapsed_ms)
+
+    def log_request(self, code: object = "-", size: object = "-") -> None:
+        """Silenced: _send logs one line per request, with its size and duration."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.warning("%s: %s", self.address_string(), format % args)
+
+
+class SpotrecHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], lambda_handler: LambdaHandler, web_dir: Path):
+        super().__init__(address, RequestHandler)
+        self.lambda_handler = lambda_handler
+        self.lambda_lock = threading.Lock()
+        self.web_dir = web_dir
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def configure_store(store: str | Path | None) -> str:
+    """Point the handler at its store exactly as in AWS; returns a description for the log."""
+    table = os.environ.get("SPOTREC_TABLE")
+    if table:
+        if store is not None:
+            log.warning("SPOTREC_TABLE is set, so --store %s is ignored", store)
+        return f"DynamoDB table {table} (SPOTREC_TABLE)"
+    if store is None:
+        raise SpotrecError("no store given: pass --store DIR (a build dir) or set SPOTREC_TABLE")
+    path = Path(store).expanduser().resolve()
+    if not path.exists():
+        raise SpotrecError(f"store not found: {path} (run `spotrec build --out DIR` first)")
+    if path.is_dir() and not (path / schema.STORE_FILE).is_file():
+        raise SpotrecError(f"{path} holds no {schema.STORE_FILE}: is it a `spotrec build` output?")
+    os.environ["SPOTREC_STORE"] = str(path)
+    return f"SQLite store {path}"
+
+
+def make_server(
+    store_dir: str | Path | None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    lambda_handler: LambdaHandler | None = None,
+    web_dir: Path = WEB_DIR,
+) -> SpotrecHTTPServer:
+    """A ready, not yet serving, server (port 0 = any free port; see server.url)."""
+    described = configure_store(store_dir)
+    handler = lambda_handler or load_lambda_handler()
+    try:
+        server = SpotrecHTTPServer((host, port), handler, web_dir)
+    except OSError as exc:
+        raise SpotrecError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    log.info("serving %s from %s", server.url, described)
+    return server
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_forever(server: SpotrecHTTPServer) -> None:
+    """Serve until Ctrl-C (or SIGTERM, e.g. `docker stop`), then close the socket cleanly."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    print(f"spotrec: serving the API and the web page at {server.url}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nspotrec: stopped", flush=True)
+    finally:
+        server.server_close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        help="a build dir or its store.sqlite (optional when SPOTREC_TABLE names a DynamoDB table)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port (0 = any free port)")
+
+
+def serve(store: str | Path | None, host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Make the server and serve until Ctrl-C (used by `spotrec serve` and `spotrec demo`)."""
+    serve_forever(make_server(store, host, port))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return serve(args.store, args.host, args.port)

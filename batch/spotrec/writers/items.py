@@ -1,0 +1,317 @@
+"""A build directory -> the store items of a release (lambda/spotrec_serving/items.py).
+
+`iter_release_items` yields ``(logical_key, body)`` pairs; the SQLite writer and the DynamoDB
+publisher both consume it, so both stores hold the same documents. Pandas is not used and
+pyarrow/numpy are imported inside the functions, so `spotrec.writers.sqlite` (which imports this
+module for `encode_body`) stays importable without the batch extra.
+
+Choices documented here:
+
+* Holdout tracks are unlabeled in the release: their summaries carry no genres, they never
+  represent a genre in a G# list, and a genre only held by holdout tracks is not offered.
+* ``G#<model>#<genre>``: the genre's most representative tracks for that model, i.e. the
+  genre's tracks that appear most often in the model's neighbour lists (in-degree: the model
+  itself considers them central), ties broken by popularity then track id; one track per song;
+  ``genre_list_size`` long. The score is the in-degree relative to the list's first track (1.0).
+* ``S#<prefix>``: every prefix (1..search_max_prefix letters) of every word of the normalized
+  name and artists; tracks most popular first (ties by id), each once, capped at search_cap;
+  ``total`` counts every match.
+* META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
+  a publisher can check what it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spotrec import schema
+from spotrec_serving.items import (
+    META_KEY,
+    genre_key,
+    neighbours_key,
+    search_key,
+    search_words,
+    track_key,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ITEM_BYTES = 350_000  # DynamoDB's hard limit is 400 KB for the whole item, keys included
+DEFAULT_SEARCH_MAX_PREFIX = 10
+DEFAULT_SEARCH_CAP = 200
+DEFAULT_GENRE_LIST_SIZE = 100
+
+
+class ItemSizeError(ValueError):
+    """An item body would not fit in a DynamoDB item."""
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class EncodedBody(dict):
+    """A body that also carries its JSON text, assembled from pre-encoded summaries.
+
+    Neighbour lists repeat each track's summary ~50 times; encoding each summary once and
+    joining text halves the store-writing time. It is still a plain dict for any consumer.
+    """
+
+    text: str
+
+
+def encode_body(logical_key: str, body: dict[str, Any]) -> str:
+    """The stored JSON text of a body; raises ItemSizeError past MAX_ITEM_BYTES (UTF-8)."""
+    text = body.text if isinstance(body, EncodedBody) else to_json(body)
+    if len(text) * 4 > MAX_ITEM_BYTES and len(text.encode("utf-8")) > MAX_ITEM_BYTES:
+        size = len(text.encode("utf-8"))
+        raise ItemSizeError(f"item {logical_key} is {size} bytes, over {MAX_ITEM_BYTES}")
+    return text
+
+
+def item_kind(logical_key: str) -> str:
+    """Count bucket of a key: META, T, S, or N#<model> / G#<model>."""
+    parts = logical_key.split("#")
+    return "#".join(parts[:2]) if parts[0] in ("N", "G") else parts[0]
+
+
+@dataclass
+class Catalogue:
+    """tracks.parquet as plain Python lists, in file order."""
+
+    ids: list[str]
+    summaries: list[list[Any]]  # TrackSummary.encode() form; shared, never mutated
+    popularity: list[int]
+    genres: list[list[str]]  # visible genres ([] for holdout tracks)
+    song_ids: list[str]
+    features: list[dict[str, Any]]
+
+    def popularity_order(self) -> list[int]:
+        """Track indices, most popular first, ties by track id (the order of every list)."""
+        return sorted(range(len(self.ids)), key=lambda i: (-self.popularity[i], self.ids[i]))
+
+    def genre_members(self) -> dict[str, list[int]]:
+        """genre -> its tracks' indices, most popular first, ties by track id."""
+        members: dict[str, list[int]] = {}
+        for i in self.popularity_order():
+            for genre in self.genres[i]:
+                members.setdefault(genre, []).append(i)
+        return members
+
+
+def read_manifest(build_dir: Path) -> dict[str, Any]:
+    path = Path(build_dir) / schema.MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    for field in ("run_id", "models"):
+        if not manifest.get(field):
+            raise ValueError(f"{path} has no {field!r}")
+    return manifest
+
+
+def load_catalogue(build_dir: Path) -> Catalogue:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(Path(build_dir) / schema.TRACKS_FILE)
+    col = {name: table.column(name).to_pylist() for name in table.column_names}
+    holdout = col.get(schema.HOLDOUT) or [False] * table.num_rows
+    pairs = zip(col[schema.GENRES], holdout, strict=True)
+    genres = [[] if hidden else sorted(g or []) for g, hidden in pairs]
+    summaries = [
+        [
+            track_id,
+            name or "",
+            list(artists or []),
+            album or "",
+            int(duration or 0),
+            bool(explicit),
+            int(popularity or 0),
+            visible,
+            song_id,
+        ]
+        for track_id, name, artists, album, duration, explicit, popularity, visible, song_id in zip(
+            col[schema.TRACK_ID],
+            col[schema.NAME],
+            col[schema.ARTISTS],
+            col[schema.ALBUM],
+            col[schema.DURATION_MS],
+            col[schema.EXPLICIT],
+            col[schema.POPULARITY],
+            genres,
+            col[schema.SONG_ID],
+            strict=True,
+        )
+    ]
+    feature_columns = [(f, col[f], f in schema.INTEGER_FEATURES) for f in schema.AUDIO_FEATURES]
+    features = [
+        {name: int(vals[i]) if is_int else float(vals[i]) for name, vals, is_int in feature_columns}
+        for i in range(table.num_rows)
+    ]
+    return Catalogue(
+        ids=col[schema.TRACK_ID],
+        summaries=summaries,
+        popularity=[s[6] for s in summaries],
+        genres=genres,
+        song_ids=col[schema.SONG_ID],
+        features=features,
+    )
+
+
+def build_search_index(
+    catalogue: Catalogue, max_prefix: int, cap: int
+) -> dict[str, tuple[int, list[int]]]:
+    """prefix -> (total matches, the `cap` most popular matching track indices)."""
+    totals: dict[str, int] = {}
+    kept: dict[str, list[int]] = {}
+    for i in catalogue.popularity_order():
+        summary = catalogue.summaries[i]
+        words = set(search_words(summary[1]))
+        for artist in summary[2]:
+            words.update(search_words(artist))
+        prefixes = {w[:length] for w in words for length in range(1, min(len(w), max_prefix) + 1)}
+        for prefix in prefixes:
+            count = totals.get(prefix, 0)
+            totals[prefix] = count + 1
+            if count == 0:
+                kept[prefix] = [i]
+            elif count < cap:
+                kept[prefix].append(i)
+    return {prefix: (totals[prefix], kept[prefix]) for prefix in totals}
+
+
+class NeighbourTable:
+    """One model's neighbours as index arrays grouped by seed, rank order within each group."""
+
+    def __init__(self, path: Path, catalogue: Catalogue):
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        columns = [schema.NB_TRACK_ID, schema.NB_RANK, schema.NB_NEIGHBOUR_ID, schema.NB_SCORE]
+        table = pq.read_table(path, columns=columns)
+        value_set = pa.array(catalogue.ids, type=pa.string())
+        seeds = pc.index_in(table[schema.NB_TRACK_ID], value_set=value_set)
+        neighbours = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=value_set)
+        if seeds.null_count or neighbours.null_count:
+            raise ValueError(
+                f"{path}: {seeds.null_count + neighbours.null_count} ids are not in tracks.parquet"
+            )
+        seed_idx = seeds.to_numpy(zero_copy_only=False)
+        ranks = table[schema.NB_RANK].to_numpy()
+        order = np.lexsort((ranks, seed_idx))
+        self.seed_idx = seed_idx[order]
+        self.neighbour_idx = neighbours.to_numpy(zero_copy_only=False)[order]
+        scores = table[schema.NB_SCORE].to_numpy().astype("float64")[order]
+        self.scores = np.round(scores, 6)
+        self.starts = np.searchsorted(self.seed_idx, np.arange(len(catalogue.ids) + 1))
+        self.in_degree = np.bincount(self.neighbour_idx, minlength=len(catalogue.ids))
+
+    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
+        lo, hi = self.starts[i], self.starts[i + 1]
+        return self.neighbour_idx[lo:hi].tolist(), self.scores[lo:hi].tolist()
+
+
+def genre_list(
+    members: list[int], in_degree: list[int], catalogue: Catalogue, size: int
+) -> list[list[Any]]:
+    ranked = sorted(members, key=lambda i: -in_degree[i])  # stable: keeps popularity order
+    chosen, songs = [], set()
+    for i in ranked:
+        if catalogue.song_ids[i] not in songs:
+            songs.add(catalogue.song_ids[i])
+            chosen.append(i)
+            if len(chosen) == size:
+                break
+    top = in_degree[chosen[0]] if chosen else 0
+    return [[round(in_degree[i] / top, 6) if top else 0.0, catalogue.summaries[i]] for i in chosen]
+
+
+def _model_items(
+    build_dir: Path, model: str, catalogue: Catalogue, members: dict[str, list[int]], size: int
+) -> Iterator[tuple[str, dict]]:
+    path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
+    table = NeighbourTable(path, catalogue)
+    summaries = catalogue.summaries
+    texts = [to_json(summary) for summary in summaries]
+    for i, track_id in enumerate(catalogue.ids):
+        indices, scores = table.neighbours_of(i)
+        pairs = list(zip(indices, scores, strict=True))
+        body = EncodedBody(seed=summaries[i], items=[[score, summaries[j]] for j, score in pairs])
+        listed = ",".join(f"[{score!r},{texts[j]}]" for j, score in pairs)  # repr = JSON float
+        body.text = f'{{"seed":{texts[i]},"items":[{listed}]}}'
+        yield neighbours_key(model, track_id), body
+    in_degree = table.in_degree.tolist()
+    del table  # free the model's arrays before the next model is read
+    for genre in sorted(members):
+        items = genre_list(members[genre], in_degree, catalogue, size)
+        yield genre_key(model, genre), {"seed": None, "items": items}
+
+
+def iter_release_items(
+    build_dir: Path,
+    *,
+    run_id: str | None = None,
+    search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
+    search_cap: int = DEFAULT_SEARCH_CAP,
+    genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
+) -> Iterator[tuple[str, dict]]:
+    """Every item of the build's release, lazily; META last (see the module docstring)."""
+    manifest = read_manifest(build_dir)
+    models = list(manifest["models"])
+    catalogue = load_catalogue(build_dir)
+    members = catalogue.genre_members()
+    counts: dict[str, int] = {}
+    for i, track_id in enumerate(catalogue.ids):
+        body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
+        yield track_key(track_id), body
+    counts["T"] = len(catalogue.ids)
+    for model in models:
+        for key, body in _model_items(build_dir, model, catalogue, members, genre_list_size):
+            counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
+            yield key, body
+    index = build_search_index(catalogue, search_max_prefix, search_cap)
+    for prefix in sorted(index):
+        total, kept = index[prefix]
+        yield search_key(prefix), {"total": total, "items": [catalogue.summaries[i] for i in kept]}
+    counts["S"] = len(index)
+    counts["META"] = 1
+    yield (
+        META_KEY,
+        {
+            "run_id": run_id or manifest["run_id"],
+            "created": manifest.get("created"),
+            "models": models,
+            "default_model": manifest.get("default_model") or models[0],
+            "top_n": manifest.get("top_n"),
+            "genres": sorted(members),
+            "tracks": len(catalogue.ids),
+            "search_max_prefix": search_max_prefix,
+            "search_cap": search_cap,
+            "genre_list_size": genre_list_size,
+            "item_counts": counts,
+        },
+    )
+
+
+def count_items(
+    build_dir: Path,
+    *,
+    search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
+    search_cap: int = DEFAULT_SEARCH_CAP,
+) -> dict[str, int]:
+    """Items per kind that iter_release_items yields for this build, without encoding them."""
+    manifest = read_manifest(build_dir)
+    catalogue = load_catalogue(build_dir)
+    genres = len(catalogue.genre_members())
+    counts = {"T": len(catalogue.ids)}
+    for model in manifest["models"]:
+        counts[f"N#{model}"] = len(catalogue.ids)
+        counts[f"G#{model}"] = genres
+    counts["S"] = len(build_search_index(catalogue, search_max_prefix, search_cap))
+    counts["META"] = 1
+    return counts

@@ -1,0 +1,213 @@
+"""The Lambda handler: Spotify-shaped routes over the precomputed release (no model loaded).
+
+Routes parse and validate, call a business function with the store, and respond. Every failure
+is Spotify's error shape {"error": {"status", "message"}}: 4xx for bad input, 503 when the store
+cannot answer, 500 (logged, no details) for anything unexpected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from spotrec_serving.config import Config
+from spotrec_serving.errors import ApiError, BadRequest, MethodNotAllowed, NotFound
+from spotrec_serving.factory import make_store
+from spotrec_serving.items import TrackSummary, track_key
+from spotrec_serving.recommend import MAX_RESULTS, RecommendationRequest, recommend
+from spotrec_serving.release import current_release, fetch_items
+from spotrec_serving.search import search_tracks
+from spotrec_serving.spotify import audio_features_object, track_object
+from spotrec_serving.validation import (
+    MAX_IDS_PER_REQUEST,
+    check_track_id,
+    parse_int,
+    parse_query,
+    parse_track_ids,
+    single_param,
+    split_list,
+)
+
+# Switched by environment (template.yaml): POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL,
+# POWERTOOLS_TRACE_DISABLED, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED.
+# The service name must not be "spotrec": Logger takes over the stdlib logger of that name, which
+# is the batch package's logger when `spotrec serve` loads this module.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "spotrec-api")
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)  # disabled outside Lambda; aws-xray-sdk is imported lazily
+metrics = Metrics(
+    service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "spotrec")
+)
+app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
+
+# Paths served with GET; any other method on them is a 405 rather than a 404.
+KNOWN_PATHS = re.compile(
+    r"^/v1/(recommendations(/available-genre-seeds)?|search|tracks(/[^/]+)?|audio-features/[^/]+)/?$"
+)
+
+
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict, context: object) -> dict:
+    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    return app.resolve(event, context)
+
+
+# --- request helpers -----------------------------------------------------------------------------
+
+
+def param(name: str) -> str | None:
+    event = app.current_event
+    return single_param(
+        event.query_string_parameters, event.multi_value_query_string_parameters, name
+    )
+
+
+def base_url() -> str:
+    """SPOTREC_BASE_URL, else scheme://host[/stage] of this request (stage from requestContext)."""
+    config = Config.from_env()
+    if config.base_url:
+        return config.base_url
+    event = app.current_event
+    headers = event.headers
+    host = headers.get("host") or "localhost"
+    scheme = headers.get("x-forwarded-proto") or "https"
+    context_path = (event.raw_event.get("requestContext") or {}).get("path") or ""
+    stage_prefix = context_path[: -len(event.path)] if context_path.endswith(event.path) else ""
+    return f"{scheme}://{host}{stage_prefix}".rstrip("/")
+
+
+def store():
+    return make_store(Config.from_env())
+
+
+def track_documents(track_ids: list[str]) -> dict[str, dict]:
+    release = current_release(store())
+    distinct = list(dict.fromkeys(track_key(t) for t in track_ids))
+    return fetch_items(store(), release.run_id, distinct)
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+
+@app.get("/v1/recommendations")
+def get_recommendations():
+    per_seed_text, limit_text = param("per_seed"), param("limit")
+    if per_seed_text is not None and limit_text is not None:
+        raise BadRequest("give either 'limit' (total) or 'per_seed' (per seed), not both")
+    request = RecommendationRequest(
+        seed_tracks=tuple(
+            parse_track_ids(param("seed_tracks"), "seed_tracks", max_count=MAX_IDS_PER_REQUEST)
+        ),
+        seed_genres=tuple(split_list(param("seed_genres"), "seed_genres")),
+        limit=parse_int(limit_text, "limit", default=20, low=1, high=MAX_RESULTS),
+        per_seed=(
+            None
+            if per_seed_text is None
+            else parse_int(per_seed_text, "per_seed", default=None, low=1, high=MAX_RESULTS)
+        ),
+        model=param("model"),
+    )
+    metrics.add_metric(name="Recommendations", unit=MetricUnit.Count, value=1)
+    return recommend(store(), base_url(), request)
+
+
+@app.get("/v1/recommendations/available-genre-seeds")
+def get_genre_seeds():
+    release = current_release(store())
+    # Spotify's object is {"genres": [...]}; the models are our addition, for the web page.
+    return {
+        "genres": release.genres,
+        "models": release.models,
+        "default_model": release.resolve_model(None),
+    }
+
+
+@app.get("/v1/search")
+def get_search():
+    query = param("q")
+    words = parse_query(query)
+    kinds = split_list(param("type"), "type")
+    if not kinds:
+        raise BadRequest("missing parameter 'type' (only type=track is supported)")
+    if set(kinds) != {"track"}:
+        raise BadRequest(f"unsupported type {param('type')[:40]!r}: only type=track is supported")
+    limit = parse_int(param("limit"), "limit", default=20, low=1, high=50)
+    offset = parse_int(param("offset"), "offset", default=0, low=0, high=1000)
+    return search_tracks(store(), base_url(), query, words, limit, offset)
+
+
+@app.get("/v1/tracks/<track_id>")
+def get_track(track_id: str):
+    check_track_id(track_id)
+    document = track_documents([track_id]).get(track_key(track_id))
+    if document is None:
+        raise NotFound(f"unknown track id {track_id}")
+    return track_object(TrackSummary.decode(document["track"]), base_url())
+
+
+@app.get("/v1/tracks")
+def get_tracks():
+    ids_text = param("ids")
+    if ids_text is None:
+        raise BadRequest("missing parameter 'ids'")
+    track_ids = parse_track_ids(ids_text, "ids", max_count=MAX_IDS_PER_REQUEST)
+    documents = track_documents(track_ids)
+    url = base_url()
+    return {
+        "tracks": [  # Spotify answers null for an unknown id in the list
+            track_object(TrackSummary.decode(doc["track"]), url) if doc else None
+            for doc in (documents.get(track_key(t)) for t in track_ids)
+        ]
+    }
+
+
+@app.get("/v1/audio-features/<track_id>")
+def get_audio_features(track_id: str):
+    check_track_id(track_id)
+    document = track_documents([track_id]).get(track_key(track_id))
+    if document is None:
+        raise NotFound(f"unknown track id {track_id}")
+    return audio_features_object(document, base_url())
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def error_response(status: int, message: str) -> Response:
+    body = json.dumps({"error": {"status": status, "message": message}})
+    return Response(status_code=status, content_type="application/json", body=body)
+
+
+@app.exception_handler(ApiError)
+def handle_api_error(error: ApiError) -> Response:
+    kind = "ClientErrors" if error.status < 500 else "StoreUnavailable"
+    metrics.add_metric(name=kind, unit=MetricUnit.Count, value=1)
+    if error.status >= 500:
+        logger.warning("service unavailable", extra={"reason": error.message})
+    return error_response(error.status, error.message)
+
+
+@app.not_found
+def handle_not_found(_: NotFoundError) -> Response:
+    event = app.current_event
+    if KNOWN_PATHS.match(event.path):
+        if event.http_method != "GET":
+            error = MethodNotAllowed(f"method {event.http_method} is not allowed on {event.path}")
+            return error_response(error.status, error.message)
+        # A GET on /v1/tracks/<id> whose id has characters the route pattern refuses.
+        return error_response(400, f"invalid track id in {event.path[:100]!r}")
+    return error_response(404, f"no such endpoint: {event.http_method} {event.path[:100]}")
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response:
+    logger.exception("unhandled error")
+    return error_response(500, "internal server error")

@@ -1,0 +1,98 @@
+"""Spotify Web API shaped objects, built from the store's TrackSummary documents.
+
+Only the fields we can fill truthfully are present; `genres` and `score` are ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from spotrec_serving.items import TrackSummary
+
+OPEN_SPOTIFY_TRACK = "https://open.spotify.com/track/"
+
+
+def track_href(base_url: str, track_id: str) -> str:
+    return f"{base_url}/v1/tracks/{track_id}"
+
+
+def track_object(summary: TrackSummary, base_url: str, score: float | None = None) -> dict:
+    return {
+        "id": summary.id,
+        "name": summary.name,
+        "uri": f"spotify:track:{summary.id}",
+        "type": "track",
+        "href": track_href(base_url, summary.id),
+        "external_urls": {"spotify": OPEN_SPOTIFY_TRACK + summary.id},
+        "artists": [{"name": name, "type": "artist"} for name in summary.artists],
+        "album": {"name": summary.album, "type": "album"},
+        "duration_ms": summary.duration_ms,
+        "explicit": summary.explicit,
+        "popularity": summary.popularity,
+        "is_local": False,
+        "genres": list(summary.genres),
+        "score": None if score is None else round(float(score), 6),
+    }
+
+
+def audio_features_object(track_doc: dict[str, Any], base_url: str) -> dict:
+    summary = TrackSummary.decode(track_doc["track"])
+    return {
+        **track_doc["features"],
+        "type": "audio_features",
+        "id": summary.id,
+        "uri": f"spotify:track:{summary.id}",
+        "track_href": track_href(base_url, summary.id),
+        "analysis_url": None,  # we hold no audio analysis
+        "duration_ms": summary.duration_ms,
+    }
+
+
+def seed_object(
+    seed_id: str, seed_type: str, href: str | None, pool: int, after_filtering: int
+) -> dict:
+    return {
+        "id": seed_id,
+        "type": seed_type,
+        "href": href,
+        "initialPoolSize": pool,
+        "afterFilteringSize": after_filtering,
+        # Spotify relinks tracks for a market; we do not, so nothing changes at that step.
+        "afterRelinkingSize": after_filtering,
+    }
+
+
+def search_href(base_url: str, query: str, limit: int, offset: int) -> str:
+    params = urlencode({"q": query, "type": "track", "offset": offset, "limit": limit})
+    return f"{base_url}/v1/search?{params}"
+
+
+def search_page(
+    items: list[dict],
+    total: int,
+    query: str,
+    limit: int,
+    offset: int,
+    available: int,
+    base_url: str,
+) -> dict:
+    """A paging object. `next` exists only while more items can really be served (`available`,
+    which may be below `total` because the index keeps the most popular matches only)."""
+    has_next = offset + limit < available
+    has_previous = offset > 0
+    return {
+        "tracks": {
+            "href": search_href(base_url, query, limit, offset),
+            "items": items,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "next": search_href(base_url, query, limit, offset + limit) if has_next else None,
+            "previous": (
+                search_href(base_url, query, limit, max(0, offset - limit))
+                if has_previous
+                else None
+            ),
+        }
+    }

@@ -1,0 +1,88 @@
+"""Search on word prefixes of names and artists, from the S# index items only."""
+
+from __future__ import annotations
+
+from lambda_fixtures import A2, HG, A, B, C, E, load_event, with_query
+
+
+def search(handler, **query) -> dict:
+    status, body, _ = handler(with_query(load_event("search"), type="track", **query))
+    assert status == 200, body
+    return body["tracks"]
+
+
+def ids(page: dict) -> list[str]:
+    return [t["id"] for t in page["items"]]
+
+
+def test_accents_and_case_are_ignored(handler):
+    assert ids(search(handler, q="BEYONCE")) == [A, C, E, A2]
+    assert ids(search(handler, q="beyoncé")) == [A, C, E, A2]
+
+
+def test_prefix_of_any_word_in_name(handler):
+    page = search(handler, q="hel")
+    assert ids(page) == [B, HG]  # "Hello" (85) before "Hello Goodbye" (45)
+    assert page["total"] == 2
+
+
+def test_multi_word_query_needs_every_word(handler):
+    assert ids(search(handler, q="hello good")) == [HG]
+    assert ids(search(handler, q="adele hel")) == [B]
+    assert ids(search(handler, q="crazy jay")) == [C]  # "JAY-Z" splits into words jay, z
+    assert search(handler, q="hello zzz")["total"] == 0
+
+
+def test_no_match_is_an_empty_page(handler):
+    page = search(handler, q="qwerty")
+    assert (page["items"], page["total"], page["next"], page["previous"]) == ([], 0, None, None)
+
+
+def test_paging_links(handler):
+    first = search(handler, q="beyonce", limit="2")
+    second = search(handler, q="beyonce", limit="2", offset="2")
+    assert ids(first) + ids(second) == [A, C, E, A2]
+    assert second["total"] == 4 and second["next"] is None
+    assert second["previous"].endswith("/v1/search?q=beyonce&type=track&offset=0&limit=2")
+    beyond = search(handler, q="beyonce", limit="2", offset="10")
+    assert beyond["items"] == [] and beyond["next"] is None
+
+
+class DictStore:
+    """An in-memory ItemStore over logical keys of one run."""
+
+    def __init__(self, items: dict):
+        self.items, self.calls = items, 0
+
+    def current_run(self) -> str:
+        return "run"
+
+    def get_items(self, run_id, keys):
+        self.calls += 1
+        return {k: self.items[k] for k in keys if k in self.items}
+
+
+def summary(track_id: str, name: str, artist: str, popularity: int) -> list:
+    return [track_id, name, [artist], "", 1000, False, popularity, [], track_id]
+
+
+def test_query_word_longer_than_indexed_prefix_is_filtered():
+    from spotrec_serving.search import search_tracks
+
+    beyonce = summary("1" * 22, "Halo", "Beyoncé", 90)
+    beyond = summary("2" * 22, "Beyond the Sea", "Bobby Darin", 80)
+    store = DictStore(
+        {
+            "META": {"search_max_prefix": 3, "models": ["m"]},
+            "S#bey": {"total": 2, "items": [beyonce, beyond]},
+            "S#hal": {"total": 1, "items": [beyonce]},
+        }
+    )
+    page = search_tracks(store, "http://x", "beyonce", ["beyonce"], 20, 0)["tracks"]
+    assert [t["name"] for t in page["items"]] == ["Halo"] and page["total"] == 1
+    page = search_tracks(store, "http://x", "bey", ["bey"], 20, 0)["tracks"]
+    assert page["total"] == 2  # a single short word: the index's own count
+    store.calls = 0
+    page = search_tracks(store, "http://x", "beyo halo", ["beyo", "halo"], 20, 0)["tracks"]
+    assert [t["name"] for t in page["items"]] == ["Halo"]
+    assert store.calls == 1  # both prefix items in one get_items call (META cached)
