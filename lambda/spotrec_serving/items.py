@@ -42,6 +42,9 @@ ATTR_PK = "pk"  # physical key: "<run_id>#<logical key>", or CURRENT_KEY
 ATTR_RUN_ID = "run_id"
 ATTR_BODY = "body"  # the JSON document, as a string
 ATTR_TTL = "expires_at"  # epoch seconds; DynamoDB TTL deletes expired runs' items
+# Writer-only attributes (DynamoDB): "run_part" = "<run_id>#NN" keys the count/list GSI that
+# verifies a run without a Scan; "revision" on CURRENT makes pointer moves compare-and-swap; and
+# "<run_id>#RELEASE" is the run's registry item (writing -> complete -> expired). See docs/aws.md.
 
 SUMMARY_FIELDS = (
     "id",

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Entry point of the retrain container: `retrain train|neighbours|publish|all`.
+
+The Step Functions state machine (template.yaml) runs one AWS Batch job per stage. Jobs share
+the build directory through s3://$SPOTREC_BUCKET/staging/$SPOTREC_RETRAIN_ID/ (a lifecycle
+rule deletes staging after 14 days):
+
+  train       fetch the CSV, `spotrec build --stage train`, upload the work dir
+  neighbours  one child of the array job: download it, `spotrec build --stage neighbours
+              --num-shards N` (the shard index comes from AWS_BATCH_JOB_ARRAY_INDEX), upload
+              its shard files
+  publish     download everything (all shards: the array job has finished), `spotrec build
+              --stage finish`, then `spotrec publish` (atomic release, CURRENT moves last)
+  all         the whole build on one machine, then publish (no staging)
+
+Environment: SPOTREC_BUCKET, SPOTREC_TABLE, SPOTREC_RETRAIN_ID (the execution name),
+SPOTREC_NUM_SHARDS, SPOTREC_MODELS, SPOTREC_DATA_URI (s3://... or empty = public download).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+WORK = Path(os.environ.get("SPOTREC_WORK", "/tmp/spotrec"))
+BUILD = WORK / "build"
+SKIP = ("store.sqlite",)  # the finish stage writes no store here: DynamoDB is the store
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if not value:
+        sys.exit(f"retrain: {name} is not set")
+    return value
+
+
+def staging_prefix() -> str:
+    return f"staging/{env('SPOTREC_RETRAIN_ID')}/build/"
+
+
+def spotrec(*args: str) -> None:
+    print("+ spotrec", " ".join(args), flush=True)
+    subprocess.run(["spotrec", *args], check=True)
+
+
+def upload(directory: Path, prefix: str, only: str = "", suffix: str = "") -> None:
+    s3, bucket = boto3.client("s3"), env("SPOTREC_BUCKET")
+    for path in sorted((directory / only).rglob("*")):
+        if path.is_file() and path.name not in SKIP and path.name.endswith(suffix):
+            key = prefix + path.relative_to(directory).as_posix()
+            s3.upload_file(str(path), bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+
+
+def download(prefix: str, directory: Path, skip: str | None = None) -> None:
+    s3, bucket = boto3.client("s3"), env("SPOTREC_BUCKET")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            if skip and obj["Key"].startswith(prefix + skip):
+                continue
+            target = directory / obj["Key"][len(prefix) :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, obj["Key"], str(target))
+
+
+def fetch_data() -> Path:
+    uri = os.environ.get("SPOTREC_DATA_URI", "")
+    if uri.startswith("s3://"):
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        target = WORK / Path(key).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        boto3.client("s3").download_file(bucket, key, str(target))
+        return target
+    cache = WORK / "cache"
+    spotrec("data", "download", "--cache", str(cache), "--timeout", "60")
+    return cache / "dataset.csv"
+
+
+def main(stage: str) -> None:
+    models = env("SPOTREC_MODELS", "cosine,autoencoder,transformer,blend")
+    common = ["--out", str(BUILD), "--models", models]
+    if stage == "train":
+        spotrec("build", "--stage", "train", "--data", str(fetch_data()), *common)
+        upload(BUILD, staging_prefix())
+    elif stage == "neighbours":
+        # Sibling shards run at the same time: fetch none of theirs, upload only our own.
+        download(staging_prefix(), BUILD, skip="neighbours/shards/")
+        shard, shards = env("AWS_BATCH_JOB_ARRAY_INDEX"), env("SPOTREC_NUM_SHARDS")
+        spotrec("build", "--stage", "neighbours", "--num-shards", shards, *common)
+        upload(
+            BUILD,
+            staging_prefix(),
+            only="neighbours/shards",
+            suffix=f".{shard}-of-{shards}.parquet",
+        )
+    elif stage in ("publish", "all"):
+        if stage == "publish":
+            download(staging_prefix(), BUILD)
+            spotrec("build", "--stage", "finish", "--no-store", *common)
+        else:
+            spotrec("build", "--data", str(fetch_data()), "--no-store", *common)
+        table, bucket = env("SPOTREC_TABLE"), env("SPOTREC_BUCKET")
+        spotrec("publish", "--from", str(BUILD), "--bucket", bucket, "--table", table)
+    else:
+        sys.exit(f"retrain: unknown stage {stage!r} (train, neighbours, publish, all)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "all")

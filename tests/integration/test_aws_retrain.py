@@ -1,0 +1,87 @@
+"""The retrain container's stages (infra/retrain.py) as the state machine runs them, against a
+moto server: train -> 3 neighbour shards, each in its own work dir like separate Fargate tasks
+-> publish. The published release must equal an unsharded local build of the same input."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from aws_support import REGION, TEMPLATE, moto_server
+from spotrec.writers import stack_template
+from spotrec_serving.dynamodb_store import DynamoDBStore
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RETRAIN = REPO_ROOT / "infra" / "retrain.py"
+BIN = Path(sys.executable).parent
+BUCKET, TABLE, SHARDS = "spotrec-retrain", "spotrec-retrain", 3
+
+
+def retrain(stage: str, work: Path, **extra: str) -> None:
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",  # the `spotrec` command
+        "SPOTREC_WORK": str(work),
+        "SPOTREC_BUCKET": BUCKET,
+        "SPOTREC_TABLE": TABLE,
+        "SPOTREC_RETRAIN_ID": "execution-1",
+        "SPOTREC_NUM_SHARDS": str(SHARDS),
+        "SPOTREC_MODELS": "cosine",
+        "SPOTREC_DATA_URI": f"s3://{BUCKET}/input/catalogue.csv",
+        **extra,
+    }
+    result = subprocess.run(
+        [sys.executable, str(RETRAIN), stage], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+
+
+def sqlite_neighbour_lists(store: Path) -> dict[str, dict]:
+    with sqlite3.connect(store) as connection:
+        rows = connection.execute("SELECT pk, body FROM items WHERE pk LIKE '%#N#cosine#%'")
+        return {pk.split("#", 1)[1]: json.loads(body) for pk, body in rows}
+
+
+def test_staged_sharded_retrain_publishes_the_unsharded_result(tmp_path):
+    csv = tmp_path / "catalogue.csv"
+    subprocess.run(
+        [str(BIN / "spotrec"), "data", "synth", "--out", str(csv), "--tracks", "300"], check=True
+    )
+    local = tmp_path / "local"
+    build = ["build", "--data", str(csv), "--out", str(local), "--models", "cosine"]
+    subprocess.run([str(BIN / "spotrec"), *build], check=True, capture_output=True)
+    expected = sqlite_neighbour_lists(local / "store.sqlite")
+
+    with moto_server():
+        template = stack_template.load_template(TEMPLATE)
+        ddb, s3 = boto3.client("dynamodb", region_name=REGION), boto3.client("s3")
+        stack_template.create_table(ddb, template, TABLE)
+        stack_template.create_bucket(s3, template, BUCKET, REGION)
+        s3.upload_file(str(csv), BUCKET, "input/catalogue.csv")
+
+        retrain("train", tmp_path / "train")
+        for shard in range(SHARDS):  # separate work dirs: nothing shared but S3
+            retrain("neighbours", tmp_path / f"shard{shard}", AWS_BATCH_JOB_ARRAY_INDEX=str(shard))
+        retrain("publish", tmp_path / "publish")
+
+        store = DynamoDBStore(TABLE, client=ddb)
+        run_id = store.current_run()
+        keys = sorted(expected)
+        published = {}
+        for start in range(0, len(keys), 100):
+            published.update(store.get_items(run_id, keys[start : start + 100]))
+        listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"runs/{run_id}/")
+        uploaded = {obj["Key"].split("/", 2)[2] for obj in listing["Contents"]}
+
+    assert len(expected) == 300
+    assert published == expected  # 3 shards merged == one unsharded build, list for list
+    assert {"manifest.json", "tracks.parquet", "neighbours/cosine.parquet"} <= uploaded

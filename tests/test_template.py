@@ -1,0 +1,209 @@
+"""template.yaml: lint clean, valid SAM, buildable offline, and consistent with the code."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from aws_support import DUMMY_CREDENTIALS, REGION, TEMPLATE, create_template_table
+from spotrec.writers import stack_template
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+READ_ONLY_DYNAMODB = {"dynamodb:GetItem", "dynamodb:BatchGetItem"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return stack_template.load_template(TEMPLATE)
+
+
+def tool(name: str) -> str:
+    path = BIN / name if (BIN / name).exists() else shutil.which(name)
+    if not path:
+        pytest.skip(f"{name} is not installed (pip install '.[dev]')")
+    return str(path)
+
+
+def run_tool(*argv: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(Path.home()),
+        "SAM_CLI_TELEMETRY": "0",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_cfn_lint_reports_nothing():
+    result = run_tool(tool("cfn-lint"), "template.yaml")
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_sam_validate_lint_passes():
+    result = run_tool(tool("sam"), "validate", "--lint", "--template", "template.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_sam_build_passes_and_the_package_stays_small(tmp_path):
+    if not (REPO_ROOT / "lambda" / "requirements.txt").is_file():
+        pytest.skip("lambda/requirements.txt is not written yet")
+    build_dir = tmp_path / "aws-sam-build"
+    result = run_tool(
+        tool("sam"), "build", "--template", "template.yaml", "--build-dir", str(build_dir)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    function_dir = build_dir / "ApiFunction"
+    assert (function_dir / "app.py").is_file()
+    assert (function_dir / "spotrec_serving" / "dynamodb_store.py").is_file()
+    size = sum(p.stat().st_size for p in function_dir.rglob("*") if p.is_file())
+    assert size < 5 * 1024 * 1024, f"Lambda package is {size / 1e6:.1f} MB"
+    for heavy in ("numpy", "pandas", "pyarrow", "torch", "faiss", "boto3"):
+        assert not (function_dir / heavy).exists(), f"{heavy} must not be bundled"
+
+
+def handler_routes() -> set[tuple[str, str]]:
+    """(METHOD, path) of every @app.<method>(path) route in lambda/app.py, params as {}."""
+    source = REPO_ROOT / "lambda" / "app.py"
+    if not source.is_file():
+        pytest.skip("lambda/app.py is not written yet")
+    routes = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value
+            if isinstance(target, ast.Name) and target.id == "app" and node.args:
+                path = node.args[0]
+                if isinstance(path, ast.Constant) and isinstance(path.value, str):
+                    routes.add((node.func.attr.upper(), re.sub(r"<[^>]+>", "{}", path.value)))
+    return routes
+
+
+def test_every_handler_route_is_declared_in_the_template(template):
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    declared = {
+        (e["Properties"]["Method"].upper(), re.sub(r"\{[^}]+\}", "{}", e["Properties"]["Path"]))
+        for e in events.values()
+        if e["Type"] == "Api"
+    }
+    routes = handler_routes()
+    assert len(routes) >= 6
+    assert routes == declared
+
+
+def test_the_function_can_only_read_the_table(template):
+    props = template["Resources"]["ApiFunction"]["Properties"]
+    actions: set[str] = set()
+    for policy in props["Policies"]:
+        assert set(policy) == {"Statement"}, "only inline statements (no broad policy templates)"
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert statement["Resource"] == {"Fn::GetAtt": ["Table", "Arn"]}
+            listed = statement["Action"]
+            actions |= {listed} if isinstance(listed, str) else set(listed)
+    assert actions and actions <= READ_ONLY_DYNAMODB
+
+
+def test_the_function_switches_powertools_on_by_environment(template):
+    props = template["Resources"]["ApiFunction"]["Properties"]
+    env = props["Environment"]["Variables"]
+    for name in (
+        "SPOTREC_TABLE",
+        "SPOTREC_CURRENT_TTL_SECONDS",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+    ):
+        assert name in env
+    assert template["Globals"]["Function"]["Runtime"] == "python3.11"
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert props["Handler"] == "app.lambda_handler" and props["CodeUri"] == "lambda/"
+
+
+def test_the_tests_moto_table_is_the_template_table(template, monkeypatch):
+    for name, value in DUMMY_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    props = template["Resources"]["Table"]["Properties"]
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_template_table(client, "t")
+        table = client.describe_table(TableName="t")["Table"]
+        ttl = client.describe_time_to_live(TableName="t")["TimeToLiveDescription"]
+        backups = client.describe_continuous_backups(TableName="t")["ContinuousBackupsDescription"]
+    assert table["KeySchema"] == props["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+        props["AttributeDefinitions"], key=str
+    )
+    assert [
+        (i["IndexName"], i["KeySchema"], i["Projection"]) for i in table["GlobalSecondaryIndexes"]
+    ] == [
+        (i["IndexName"], i["KeySchema"], i["Projection"]) for i in props["GlobalSecondaryIndexes"]
+    ]
+    assert props["BillingMode"] == table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
+    pitr = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+    assert pitr == "ENABLED"
+
+
+def test_the_bucket_is_encrypted_private_and_versioned(template):
+    props = template["Resources"]["Bucket"]["Properties"]
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+def test_the_retrain_runs_train_then_sharded_neighbours_then_publish(template):
+    machine = template["Resources"]["RetrainStateMachine"]["Properties"]
+    states = machine["Definition"]["States"]
+    order, name = [], machine["Definition"]["StartAt"]
+    while name:
+        order.append(name)
+        name = states[name].get("Next")
+    assert order == ["Train", "Neighbours", "Publish"]
+    for state in states.values():  # .sync: each step waits for its job (all array children)
+        assert state["Resource"]["Fn::Sub"].endswith(":states:::batch:submitJob.sync")
+    assert states["Neighbours"]["Parameters"]["ArrayProperties"]["Size"] == {
+        "Ref": "NeighbourShards"
+    }
+    assert [s["Parameters"]["ContainerOverrides"]["Command"] for s in states.values()] == [
+        ["retrain", "train"],
+        ["retrain", "neighbours"],
+        ["retrain", "publish"],
+    ]
+    schedule = machine["Events"]["Weekly"]
+    assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == {
+        "Ref": "RetrainSchedule"
+    }
+    assert template["Parameters"]["RetrainSchedule"]["Default"] == "rate(7 days)"
+
+
+def test_the_batch_job_role_cannot_delete_or_scan(template):
+    role = template["Resources"]["BatchJobRole"]["Properties"]
+    actions = {
+        action
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in statement["Action"]
+        if isinstance(statement["Action"], list)
+    } | {
+        statement["Action"]
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if isinstance(statement["Action"], str)
+    }
+    assert not any(
+        a.endswith(("*", "DeleteItem", "Scan", "DeleteTable", "DeleteObject")) for a in actions
+    )
+
+
+def test_outputs_name_the_api_table_and_bucket(template):
+    assert {"ApiUrl", "TableName", "BucketName"} <= set(template["Outputs"])
