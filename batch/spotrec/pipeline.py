@@ -94,7 +94,7 @@ def train_stage(args: argparse.Namespace, models: list[str], out: Path, timer: S
             (out / schema.EMBEDDINGS_DIR).mkdir(exist_ok=True)
             np.save(out / schema.EMBEDDINGS_DIR / f"{name}.npy", embeddings, allow_pickle=False)
             summaries[name] = model.summary()
-    sha = counts.get("sha256") or result.counts.get("sha256", "")
+    sha = result.sha256
     _write_state(
         out,
         {

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 log = logging.getLogger("spotrec")
+# faiss logs every failed attempt to load an AVX build at INFO: noise for our users.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
 def peak_rss_mb() -> float:

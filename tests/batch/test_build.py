@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from neighbour_contract import assert_neighbour_contract
 from spotrec import schema
 from spotrec.cli import main
 from spotrec.data.synth import write_synthetic_csv
-
-from neighbour_contract import assert_neighbour_contract
 
 
 @pytest.fixture(scope="module")

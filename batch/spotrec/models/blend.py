@@ -1,0 +1,165 @@
+"""The blend: fuse the neighbour lists of several models into one list per track.
+
+Weighted reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): a candidate's fused
+score for a seed is ``sum over models m of weight_m / (k + rank_m)``, summed over the models
+whose list holds it. Rank-based, so the models' score scales (cosines of different embeddings)
+need no calibration. ``k = 60`` is the paper's value: it damps the gap between rank 1 and 2 so
+that agreement between models counts more than one model's first place.
+
+Fusion happens per **song**, not per track: if one model lists variant A of a song and another
+lists variant B, that is agreement on the song; its contributions add up and the variant with
+the larger single contribution represents it. So the output obeys the neighbours contract: no
+seed, no variant of the seed, never two tracks of one song, sorted by rank, scores
+non-increasing.
+
+Length: candidates are the union of the models' lists (their top ``depth`` ranks; all ranks by
+default), so a fused list is ``top_n`` long whenever any input list is. With a ``depth``
+smaller than ``top_n`` the fused candidates can be fewer than ``top_n``; the list is then filled
+from the best single model (the highest weight) in its own rank order, after every fused
+candidate.
+
+Weights: every model counts 1 unless ``weights`` says otherwise. DEFAULT_WEIGHTS is the place
+for the values the full-catalogue evaluation of all models picks (not yet run: the learned
+models were still being written when the blend was).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from spotrec import schema
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+DEFAULT_WEIGHTS: dict[str, float] = {}  # model -> weight; absent models count 1.0
+
+
+class BlendInputError(ValueError):
+    """The neighbour frames cannot be fused (unknown track, self or variant in a list, ...)."""
+
+
+def _as_song_series(song_ids: Mapping | pd.Series) -> pd.Series:
+    series = song_ids if isinstance(song_ids, pd.Series) else pd.Series(dict(song_ids))
+    if series.index.has_duplicates:
+        raise BlendInputError("song_ids maps some track_id more than once")
+    return series.astype(str)
+
+
+def _resolve_weights(names: list[str], weights: Mapping[str, float] | None) -> dict[str, float]:
+    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        raise BlendInputError(f"weights for models not given to the blend: {unknown}")
+    resolved = {name: float(weights.get(name, 1.0)) for name in names}
+    if any(w < 0 for w in resolved.values()) or not any(w > 0 for w in resolved.values()):
+        raise BlendInputError(f"blend weights must be >= 0 and not all 0, got {resolved}")
+    return resolved
+
+
+def blend_neighbours(
+    frames: Mapping[str, pd.DataFrame],
+    song_ids: Mapping | pd.Series,
+    top_n: int,
+    weights: Mapping[str, float] | None = None,
+    k: int = RRF_K,
+    depth: int | None = None,
+) -> pd.DataFrame:
+    """One fused long-format neighbours frame (schema.NEIGHBOUR_COLUMNS) from per-model frames.
+
+    ``song_ids`` maps every catalogue track_id to its song_id. ``depth`` limits the ranks of
+    each model that take part in the fusion (None = all).
+    """
+    if not frames:
+        raise BlendInputError("blend needs at least one model's neighbours")
+    if top_n < 1 or k < 1:
+        raise BlendInputError(f"top_n and k must be >= 1, got top_n={top_n}, k={k}")
+    names = list(frames)
+    weight_of = _resolve_weights(names, weights)
+    primary = max(names, key=lambda m: (weight_of[m], -names.index(m)))
+    songs = _as_song_series(song_ids)
+    track_code = pd.Index(songs.index)
+    song_code = pd.factorize(songs.to_numpy())[0]
+
+    parts = []
+    for order, name in enumerate(names):
+        frame = frames[name]
+        missing = [c for c in schema.NEIGHBOUR_COLUMNS if c not in frame.columns]
+        if missing:
+            raise BlendInputError(f"model {name!r} frame lacks column(s) {missing}")
+        seed = track_code.get_indexer(frame[schema.NB_TRACK_ID])
+        neighbour = track_code.get_indexer(frame[schema.NB_NEIGHBOUR_ID])
+        unknown = (seed < 0) | (neighbour < 0)
+        if unknown.any():
+            first = frame[unknown].iloc[0]
+            raise BlendInputError(
+                f"model {name!r}: {int(unknown.sum())} row(s) name tracks without a song_id "
+                f"(first: {first[schema.NB_TRACK_ID]} -> {first[schema.NB_NEIGHBOUR_ID]})"
+            )
+        if (song_code[seed] == song_code[neighbour]).any():
+            raise BlendInputError(f"model {name!r} lists a seed itself or a variant of it")
+        rank = frame[schema.NB_RANK].to_numpy(dtype=np.int64)
+        in_depth = np.ones(len(frame), dtype=bool) if depth is None else rank <= depth
+        # Candidates: in-depth entries of models with a say, plus the primary's tail (fill).
+        keep = (in_depth & (weight_of[name] > 0)) | ((name == primary) & ~in_depth)
+        contribution = np.where(in_depth, weight_of[name] / (k + rank), 0.0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "seed": seed[keep],
+                    "song": song_code[neighbour[keep]],
+                    "neighbour": neighbour[keep],
+                    "contribution": contribution[keep],
+                    "fill_rank": np.where(in_depth, 0, rank)[keep],
+                    "best_rank": rank[keep],
+                    "model_order": order,
+                }
+            )
+        )
+    rows = pd.concat(parts, ignore_index=True)
+
+    # Representative track of each (seed, song): the one with the largest single contribution.
+    rows = rows.sort_values(
+        ["seed", "song", "contribution", "model_order", "best_rank"],
+        ascending=[True, True, False, True, True],
+        kind="stable",
+    )
+    fused = rows.groupby(["seed", "song"], sort=False).agg(
+        neighbour=("neighbour", "first"),
+        score=("contribution", "sum"),
+        best_rank=("best_rank", "min"),
+        fill_rank=("fill_rank", "max"),
+    )
+    fused["filled"] = fused["score"] == 0.0
+    fused.loc[fused["filled"], "score"] = weight_of[primary] / (k + fused["fill_rank"])
+    fused = fused.reset_index().sort_values(
+        ["seed", "filled", "score", "best_rank", "neighbour"],
+        ascending=[True, True, False, True, True],
+        kind="stable",
+    )
+    fused["rank"] = fused.groupby("seed").cumcount() + 1
+    fused = fused[fused["rank"] <= top_n]
+    # Filled entries come after every fused one; keep scores non-increasing down each list.
+    score = fused.groupby("seed")["score"].cummin()
+    log.info(
+        "blend: %d seeds from %s (k=%d, weights %s), %d filled slots",
+        fused["seed"].nunique(),
+        names,
+        k,
+        weight_of,
+        int(fused["filled"].sum()),
+    )
+    ids = track_code.to_numpy()
+    return pd.DataFrame(
+        {
+            schema.NB_TRACK_ID: ids[fused["seed"].to_numpy()].astype(str),
+            schema.NB_RANK: fused["rank"].to_numpy(dtype=np.int32),
+            schema.NB_NEIGHBOUR_ID: ids[fused["neighbour"].to_numpy()].astype(str),
+            schema.NB_SCORE: score.to_numpy(dtype=np.float32),
+        },
+        columns=list(schema.NEIGHBOUR_COLUMNS),
+    )

@@ -1,0 +1,79 @@
+"""kNN time next to its compute floor, in the same run, on the real catalogue.
+
+The floor is a plain float32 GEMM of the same shape (queries x catalogue x dims) done with numpy
+in the same query batches: exact search cannot beat computing every inner product once. The
+kNN time is ``neighbours.exact_top_n`` end to end (FAISS search, variant filtering, re-queries).
+Target: kNN <= 3x GEMM.
+
+    /work/venv/bin/python benchmarks/bench_knn.py [--data PATH] [--top-n 50] [--repeats 1]
+
+The data defaults to $SPOTREC_DATA, else ../shared/data/spotify_tracks.csv.gz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spotrec import schema
+from spotrec.data.ingest import load_catalogue
+from spotrec.models.cosine import CosineModel
+from spotrec.neighbours import available_cores, exact_top_n
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = Path(
+    os.environ.get("SPOTREC_DATA", REPO.parent / "shared" / "data" / "spotify_tracks.csv.gz")
+)
+
+
+def gemm_floor(vectors: np.ndarray, batch_size: int) -> float:
+    """Seconds for queries x catalogue^T in the same batches, into one reused output buffer."""
+    catalogue_t = np.ascontiguousarray(vectors.T)
+    out = np.empty((batch_size, len(vectors)), dtype=np.float32)
+    began = time.perf_counter()
+    for lo in range(0, len(vectors), batch_size):
+        q = vectors[lo : lo + batch_size]
+        np.matmul(q, catalogue_t, out=out[: len(q)])
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--top-n", type=int, default=schema.DEFAULT_TOP_N)
+    parser.add_argument("--batch-size", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    began = time.perf_counter()
+    tracks = load_catalogue(args.data).tracks
+    loaded = time.perf_counter()
+    embeddings = CosineModel().fit(tracks).embed(tracks)
+    embedded = time.perf_counter()
+    n, dim = embeddings.shape
+    vectors = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    song_ids = tracks[schema.SONG_ID].to_numpy()
+    print(f"catalogue {n} tracks x {dim} dims, top_n {args.top_n}, {available_cores()} cores")
+    print(f"load {loaded - began:.1f}s, cosine fit+embed {embedded - loaded:.1f}s")
+
+    for repeat in range(args.repeats):
+        gemm_s = gemm_floor(vectors, args.batch_size)
+        t0 = time.perf_counter()
+        exact_top_n(embeddings, song_ids, args.top_n, batch_size=args.batch_size, progress=False)
+        knn_s = time.perf_counter() - t0
+        flops = 2.0 * n * n * dim
+        print(
+            f"[{repeat + 1}] GEMM floor {gemm_s:.2f}s ({flops / gemm_s / 1e9:.0f} GFLOP/s), "
+            f"exact_top_n {knn_s:.2f}s, ratio {knn_s / gemm_s:.2f}x (target <= 3x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
