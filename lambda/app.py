@@ -11,10 +11,10 @@ import json
 import os
 import re
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
 
 from spotrec_serving.config import Config
 from spotrec_serving.errors import ApiError, BadRequest, MethodNotAllowed, NotFound
@@ -40,7 +40,6 @@ from spotrec_serving.validation import (
 # is the batch package's logger when `spotrec serve` loads this module.
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "spotrec-api")
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)  # disabled outside Lambda; aws-xray-sdk is imported lazily
 metrics = Metrics(
     service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "spotrec")
 )
@@ -52,7 +51,18 @@ KNOWN_PATHS = re.compile(
 )
 
 
-@tracer.capture_lambda_handler
+def traced(handler):
+    """powertools' Tracer (X-Ray) when tracing is on: in Lambda, unless POWERTOOLS_TRACE_DISABLED.
+    Constructing a Tracer imports the X-Ray SDK (~200 ms), which local runs should not pay."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in {"1", "true"}
+    if disabled or "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE).capture_lambda_handler(handler)
+
+
+@traced
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict, context: object) -> dict:
     logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
