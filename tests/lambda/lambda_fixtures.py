@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from spotrec.writers.items import Catalogue, build_search_index
+from spotrec.writers.items import ReleaseCatalogue, build_search_index
 from spotrec_serving.items import META_KEY, genre_key, neighbours_key, search_key, track_key
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
@@ -138,7 +138,7 @@ def release_items() -> list[tuple[str, dict]]:
         for genre, members in GENRE_LISTS.items():
             body = {"seed": None, "items": [[1.0, summary(t)] for t in members]}
             items.append((genre_key(model, genre), body))
-    catalogue = Catalogue(
+    catalogue = ReleaseCatalogue(
         ids=list(TRACKS),
         summaries=[summary(t) for t in TRACKS],
         popularity=[TRACKS[t][3] for t in TRACKS],

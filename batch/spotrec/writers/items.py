@@ -15,7 +15,8 @@ Choices documented here:
   ``genre_list_size`` long. The score is the in-degree relative to the list's first track (1.0).
 * ``S#<prefix>``: every prefix (1..search_max_prefix letters) of every word of the normalized
   name and artists; tracks most popular first (ties by id), each once, capped at search_cap;
-  ``total`` counts every match.
+  ``total`` counts every match. The index is built in writers/search_index.py
+  (``build_search_index``, re-exported here).
 * META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
   a publisher can check what it wrote.
 """
@@ -30,12 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from spotrec import schema
+from spotrec.errors import SpotrecError
+from spotrec.manifest import read_manifest
+from spotrec.writers.search_index import build_search_index
 from spotrec_serving.items import (
     META_KEY,
     genre_key,
     neighbours_key,
     search_key,
-    search_words,
     track_key,
 )
 
@@ -81,7 +84,7 @@ def item_kind(logical_key: str) -> str:
 
 
 @dataclass
-class Catalogue:
+class ReleaseCatalogue:
     """tracks.parquet as plain Python lists, in file order."""
 
     ids: list[str]
@@ -104,16 +107,17 @@ class Catalogue:
         return members
 
 
-def read_manifest(build_dir: Path) -> dict[str, Any]:
-    path = Path(build_dir) / schema.MANIFEST_FILE
-    manifest = json.loads(path.read_text())
+def read_release_manifest(build_dir: Path) -> dict[str, Any]:
+    """The build's manifest (named SpotrecError when missing or broken), checked for what a
+    release needs."""
+    manifest = read_manifest(build_dir)
     for field in ("run_id", "models"):
         if not manifest.get(field):
-            raise ValueError(f"{path} has no {field!r}")
+            raise SpotrecError(f"{build_dir}/{schema.MANIFEST_FILE} has no {field!r}")
     return manifest
 
 
-def load_catalogue(build_dir: Path) -> Catalogue:
+def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
     import pyarrow.parquet as pq
 
     table = pq.read_table(Path(build_dir) / schema.TRACKS_FILE)
@@ -151,7 +155,7 @@ def load_catalogue(build_dir: Path) -> Catalogue:
         {name: int(vals[i]) if is_int else float(vals[i]) for name, vals, is_int in feature_columns}
         for i in range(table.num_rows)
     ]
-    return Catalogue(
+    return ReleaseCatalogue(
         ids=col[schema.TRACK_ID],
         summaries=summaries,
         popularity=[s[6] for s in summaries],
@@ -161,32 +165,10 @@ def load_catalogue(build_dir: Path) -> Catalogue:
     )
 
 
-def build_search_index(
-    catalogue: Catalogue, max_prefix: int, cap: int
-) -> dict[str, tuple[int, list[int]]]:
-    """prefix -> (total matches, the `cap` most popular matching track indices)."""
-    totals: dict[str, int] = {}
-    kept: dict[str, list[int]] = {}
-    for i in catalogue.popularity_order():
-        summary = catalogue.summaries[i]
-        words = set(search_words(summary[1]))
-        for artist in summary[2]:
-            words.update(search_words(artist))
-        prefixes = {w[:length] for w in words for length in range(1, min(len(w), max_prefix) + 1)}
-        for prefix in prefixes:
-            count = totals.get(prefix, 0)
-            totals[prefix] = count + 1
-            if count == 0:
-                kept[prefix] = [i]
-            elif count < cap:
-                kept[prefix].append(i)
-    return {prefix: (totals[prefix], kept[prefix]) for prefix in totals}
-
-
 class NeighbourTable:
     """One model's neighbours as index arrays grouped by seed, rank order within each group."""
 
-    def __init__(self, path: Path, catalogue: Catalogue):
+    def __init__(self, path: Path, catalogue: ReleaseCatalogue):
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -217,7 +199,7 @@ class NeighbourTable:
 
 
 def genre_list(
-    members: list[int], in_degree: list[int], catalogue: Catalogue, size: int
+    members: list[int], in_degree: list[int], catalogue: ReleaseCatalogue, size: int
 ) -> list[list[Any]]:
     ranked = sorted(members, key=lambda i: -in_degree[i])  # stable: keeps popularity order
     chosen, songs = [], set()
@@ -232,7 +214,11 @@ def genre_list(
 
 
 def _model_items(
-    build_dir: Path, model: str, catalogue: Catalogue, members: dict[str, list[int]], size: int
+    build_dir: Path,
+    model: str,
+    catalogue: ReleaseCatalogue,
+    members: dict[str, list[int]],
+    size: int,
 ) -> Iterator[tuple[str, dict]]:
     path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
     table = NeighbourTable(path, catalogue)
@@ -261,9 +247,9 @@ def iter_release_items(
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
 ) -> Iterator[tuple[str, dict]]:
     """Every item of the build's release, lazily; META last (see the module docstring)."""
-    manifest = read_manifest(build_dir)
+    manifest = read_release_manifest(build_dir)
     models = list(manifest["models"])
-    catalogue = load_catalogue(build_dir)
+    catalogue = load_release_catalogue(build_dir)
     members = catalogue.genre_members()
     counts: dict[str, int] = {}
     for i, track_id in enumerate(catalogue.ids):
@@ -305,8 +291,8 @@ def count_items(
     search_cap: int = DEFAULT_SEARCH_CAP,
 ) -> dict[str, int]:
     """Items per kind that iter_release_items yields for this build, without encoding them."""
-    manifest = read_manifest(build_dir)
-    catalogue = load_catalogue(build_dir)
+    manifest = read_release_manifest(build_dir)
+    catalogue = load_release_catalogue(build_dir)
     genres = len(catalogue.genre_members())
     counts = {"T": len(catalogue.ids)}
     for model in manifest["models"]:

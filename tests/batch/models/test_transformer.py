@@ -1,0 +1,105 @@
+"""The feature-tokenizer transformer on a small planted-cluster catalogue (tests/factories.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from factories import cluster_recall, planted_catalogue
+from spotrec import schema
+from spotrec.models.transformer import OBJECTIVES, TransformerModel
+from spotrec.neighbours import exact_top_n, to_frame
+
+# Planted clusters differ in genre and audio; a working model puts >= 90% of each track's five
+# nearest neighbours in its own cluster (a random embedding gets ~1/6).
+CLUSTER_RECALL_AT_5 = 0.9
+SETTINGS = {"epochs": 12, "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return planted_catalogue(n_clusters=6, tracks_per_cluster=40, seed=4)
+
+
+@pytest.fixture(scope="module")
+def model(catalogue):
+    return TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=5)
+
+
+def recall_at_5(catalogue, embeddings, seeds_mask=None) -> float:
+    idx, scores = exact_top_n(embeddings, catalogue.song_ids, 5, progress=False)
+    frame = to_frame(catalogue.tracks[schema.TRACK_ID].to_numpy(), idx, scores)
+    if seeds_mask is not None:
+        seeds = set(catalogue.tracks.loc[seeds_mask, schema.TRACK_ID])
+        frame = frame[frame[schema.NB_TRACK_ID].isin(seeds)]
+    return cluster_recall(catalogue, frame, k=5)
+
+
+def test_style_vectors_alone_separate_the_planted_clusters(model, catalogue):
+    # Without the artist fingerprint: the CLS vector itself must place tracks by cluster, and
+    # holdout tracks (genre token UNKNOWN) by their audio.
+    style = model.style_vectors(catalogue.tracks)
+    assert style.shape == (len(catalogue.tracks), model.config.d_model)
+    assert recall_at_5(catalogue, style) >= CLUSTER_RECALL_AT_5
+    holdout = catalogue.tracks[schema.HOLDOUT].to_numpy()
+    assert recall_at_5(catalogue, style, holdout) >= CLUSTER_RECALL_AT_5
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_every_objective_trains_and_embeds(objective, catalogue):
+    model = TransformerModel(progress=False, objective=objective, epochs=3, batch_size=64)
+    embeddings = model.fit(catalogue.tracks, seed=1).embed(catalogue.tracks)
+    assert embeddings.dtype == np.float32 and np.isfinite(embeddings).all()
+    losses = model.summary()["train_loss"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+
+
+def test_holdout_genres_are_hidden(model, catalogue):
+    tracks = catalogue.tracks.copy()
+    holdout = tracks[schema.HOLDOUT].to_numpy()
+    tracks.loc[holdout, schema.GENRES] = pd.Series(
+        [["genre05"]] * int(holdout.sum()), index=tracks.index[holdout]
+    )
+    relabelled = TransformerModel(progress=False, **SETTINGS).fit(tracks, seed=5)
+    np.testing.assert_array_equal(relabelled.embed(tracks), model.embed(catalogue.tracks))
+
+
+def test_same_seed_same_embeddings_other_seed_differs(model, catalogue):
+    again = TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=5)
+    np.testing.assert_array_equal(again.embed(catalogue.tracks), model.embed(catalogue.tracks))
+    other = TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=6)
+    assert not np.array_equal(
+        other.style_vectors(catalogue.tracks), model.style_vectors(catalogue.tracks)
+    )
+
+
+def test_save_load_round_trip(model, catalogue, tmp_path):
+    model.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "scaler.json", "weights.pt"]
+    torch.load(tmp_path / "weights.pt", weights_only=True)
+    loaded = TransformerModel.load(tmp_path)
+    np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))
+    assert loaded.summary() == model.summary()
+
+
+def test_summary_reports_losses(model):
+    summary = model.summary()
+    json.dumps(summary)
+    assert len(summary["train_loss"]) == len(summary["validation_loss"]) == SETTINGS["epochs"]
+    assert summary["train_loss"][-1] < summary["train_loss"][0]
+    assert summary["final_validation_loss"] == min(summary["validation_loss"])
+    # 6 planted genres, clusters well apart in audio: the genre is readable from audio alone
+    assert summary["genre_accuracy_from_audio"] >= 0.8
+
+
+def test_bad_use_is_a_named_error(catalogue):
+    with pytest.raises(ValueError, match="objective"):
+        TransformerModel(objective="contrastive")
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TransformerModel().embed(catalogue.tracks)
+    with pytest.raises(ValueError, match="epochs"):
+        TransformerModel(epochs=0, progress=False).fit(catalogue.tracks)
