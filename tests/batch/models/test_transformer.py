@@ -79,7 +79,8 @@ def test_same_seed_same_embeddings_other_seed_differs(model, catalogue):
 
 def test_save_load_round_trip(model, catalogue, tmp_path):
     model.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "scaler.json", "weights.pt"]
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved == ["config.json", "scaler.json", "weights.pt"]
     torch.load(tmp_path / "weights.pt", weights_only=True)
     loaded = TransformerModel.load(tmp_path)
     np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))

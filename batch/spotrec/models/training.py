@@ -1,0 +1,259 @@
+"""Helpers shared by the learned models (autoencoder, transformer): determinism, the epoch loop,
+the train/validation split, and the artist fingerprint that both add to their embeddings.
+
+Determinism: every fit runs under ``deterministic_torch(seed)``, which seeds torch, switches on
+``torch.use_deterministic_algorithms`` and pins the thread count (2: this machine's cores, and a
+fixed count keeps floating-point reduction order fixed). Every random draw inside training
+(shuffles, genre dropout, masks) comes from an explicit ``torch.Generator`` seeded from the
+model's seed, so the same data and seed give bit-identical weights and embeddings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from spotrec import schema
+
+log = logging.getLogger("spotrec.models.training")
+
+TORCH_THREADS = 2
+
+
+@contextlib.contextmanager
+def deterministic_torch(seed: int, threads: int = TORCH_THREADS) -> Iterator[None]:
+    """Seeded, deterministic, fixed-thread torch for the duration of a fit or embed call."""
+    previous_threads = torch.get_num_threads()
+    previous_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous_threads)
+        torch.use_deterministic_algorithms(previous_deterministic)
+
+
+def train_validation_split(
+    n: int, validation_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows): a fixed random split, validation at least 1 row when n>=2."""
+    if n < 2:
+        raise ValueError(f"need at least 2 tracks to train, got {n}")
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = min(n - 1, max(1, round(validation_fraction * n)))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+@dataclass
+class EpochLoopSettings:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float = 1e-4
+    patience: int | None = None  # stop after this many epochs without validation improvement
+    progress: bool = True
+    description: str = "train"
+
+
+@dataclass
+class TrainingHistory:
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    best_epoch: int = 0  # 1-based epoch whose weights were kept
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "train_loss": [round(v, 6) for v in self.train_loss],
+            "validation_loss": [round(v, 6) for v in self.validation_loss],
+            "best_epoch": self.best_epoch,
+            "final_train_loss": round(self.train_loss[self.best_epoch - 1], 6),
+            "final_validation_loss": round(self.validation_loss[self.best_epoch - 1], 6),
+            "training_seconds": round(self.seconds, 2),
+        }
+
+
+# loss_fn(network, batch row indices, generator, training) -> scalar loss tensor
+LossFn = Callable[[torch.nn.Module, torch.Tensor, torch.Generator, bool], torch.Tensor]
+
+
+def run_epochs(
+    network: torch.nn.Module,
+    loss_fn: LossFn,
+    train_rows: np.ndarray,
+    validation_rows: np.ndarray,
+    settings: EpochLoopSettings,
+    seed: int,
+) -> TrainingHistory:
+    """AdamW with a cosine learning-rate decay; keeps the weights of the best validation epoch.
+
+    The validation loss is computed with its own generator re-seeded every epoch, so random
+    input corruption (genre dropout, masks) is the same each time and epochs compare fairly.
+    """
+    if settings.epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {settings.epochs}")
+    optimiser = torch.optim.AdamW(
+        network.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    batches_per_epoch = math.ceil(len(train_rows) / settings.batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser,
+        max_lr=settings.learning_rate,
+        total_steps=settings.epochs * batches_per_epoch,
+        pct_start=0.1,
+    )
+    shuffle_generator = torch.Generator().manual_seed(seed)
+    corruption_generator = torch.Generator().manual_seed(seed + 1)
+    train_tensor = torch.as_tensor(train_rows, dtype=torch.long)
+    validation_tensor = torch.as_tensor(validation_rows, dtype=torch.long)
+    history = TrainingHistory()
+    best_loss, best_state = math.inf, None
+    started = time.perf_counter()
+    for epoch in range(1, settings.epochs + 1):
+        network.train()
+        order = train_tensor[torch.randperm(len(train_tensor), generator=shuffle_generator)]
+        batches = order.split(settings.batch_size)
+        total, count = 0.0, 0
+        bar = tqdm(
+            batches,
+            desc=f"{settings.description} epoch {epoch}/{settings.epochs}",
+            disable=not settings.progress,
+            leave=False,
+            unit="batch",
+        )
+        for batch in bar:
+            loss = loss_fn(network, batch, corruption_generator, True)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            scheduler.step()
+            total += float(loss.detach()) * len(batch)
+            count += len(batch)
+            bar.set_postfix(loss=f"{total / count:.4f}")
+        history.train_loss.append(total / count)
+        history.validation_loss.append(
+            evaluate_loss(network, loss_fn, validation_tensor, settings.batch_size, seed + 2)
+        )
+        log.info(
+            "%s epoch %d/%d: train loss %.5f, validation loss %.5f",
+            settings.description,
+            epoch,
+            settings.epochs,
+            history.train_loss[-1],
+            history.validation_loss[-1],
+        )
+        if history.validation_loss[-1] < best_loss:
+            best_loss, history.best_epoch = history.validation_loss[-1], epoch
+            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
+        elif settings.patience is not None and epoch - history.best_epoch >= settings.patience:
+            log.info("%s: early stop after epoch %d", settings.description, epoch)
+            break
+    if best_state is not None:
+        network.load_state_dict(best_state)
+    network.eval()
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+@torch.no_grad()
+def evaluate_loss(
+    network: torch.nn.Module,
+    loss_fn: LossFn,
+    rows: torch.Tensor,
+    batch_size: int,
+    seed: int,
+) -> float:
+    """Mean loss over ``rows`` in eval mode, with a fixed corruption seed."""
+    network.eval()
+    generator = torch.Generator().manual_seed(seed)
+    total = 0.0
+    for batch in rows.split(batch_size):
+        total += float(loss_fn(network, batch, generator, False)) * len(batch)
+    return total / max(1, len(rows))
+
+
+def _normalize_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _hashed_unit_vector(key: str, dim: int, salt: str) -> np.ndarray:
+    """A fixed random unit vector per key, seeded by a hash of the key (stable across runs)."""
+    digest = hashlib.blake2b(f"{salt}:{key}".encode(), digest_size=8).digest()
+    vector = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(dim)
+    return vector / np.linalg.norm(vector)
+
+
+def artist_fingerprints(artists: Sequence[Sequence[str]], dim: int) -> np.ndarray:
+    """float32 (n, dim) unit vectors: the normalized sum of a fixed random unit vector per artist.
+
+    This is a random projection of the artist multi-hot: with dim = 64, two different artists'
+    vectors have cosine ~N(0, 1/64), the same artist's exactly 1. Each artist's vector is
+    seeded by a hash of its normalized name, so a track's fingerprint depends only on its own
+    artists (embedding a subset of the catalogue gives the same rows). A track without
+    artists gets a zero row.
+    """
+    cache: dict[str, np.ndarray] = {}
+    out = np.zeros((len(artists), dim), dtype=np.float64)
+    for row, names in enumerate(artists):
+        for name in names:
+            key = _normalize_name(str(name))
+            if key:
+                if key not in cache:
+                    cache[key] = _hashed_unit_vector(key, dim, "artist")
+                out[row] += cache[key]
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def track_jitter(track_ids: Sequence[str], dim: int) -> np.ndarray:
+    """float32 (n, dim): a fixed random unit vector per track id (see compose_embedding)."""
+    return np.array([_hashed_unit_vector(str(t), dim, "track") for t in track_ids], np.float32)
+
+
+def compose_embedding(
+    style: np.ndarray,
+    tracks: pd.DataFrame,
+    *,
+    artist_weight: float,
+    jitter_weight: float,
+    dim: int,
+) -> np.ndarray:
+    """[sqrt(1-a-j) * unit(style), sqrt(a) * artist fingerprint, sqrt(j) * track jitter].
+
+    The cosine of two such rows is (1-a-j) * style cosine + a * artist cosine + j * jitter
+    cosine, so a and j are shares of the similarity:
+
+    * artist (a): tracks sharing an artist get +a, which brings the artist's other work into
+      the list (same-artist@10) without any genre input: it also works for unlabeled tracks.
+    * jitter (j): variants of one song (and other exact duplicates) have near-identical
+      style vectors, so without it every seed would pick the same variant id and the others
+      would never be recommended (coverage). A tiny per-track random term (std j/sqrt(dim))
+      breaks these ties differently for each seed; it is far below real style differences.
+    """
+    if artist_weight < 0 or jitter_weight < 0 or artist_weight + jitter_weight >= 1:
+        raise ValueError(
+            f"artist_weight ({artist_weight}) and jitter_weight ({jitter_weight}) must be >= 0 "
+            "with a sum below 1"
+        )
+    norms = np.linalg.norm(style, axis=1, keepdims=True)
+    unit_style = style / np.where(norms > 0, norms, 1.0)
+    parts = [np.sqrt(1.0 - artist_weight - jitter_weight) * unit_style]
+    if artist_weight > 0:
+        parts.append(np.sqrt(artist_weight) * artist_fingerprints(tracks[schema.ARTISTS], dim))
+    if jitter_weight > 0:
+        parts.append(np.sqrt(jitter_weight) * track_jitter(tracks[schema.TRACK_ID], dim))
+    return np.hstack(parts).astype(np.float32)
