@@ -100,7 +100,11 @@ def train_stage(args: argparse.Namespace, models: list[str], out: Path, timer: S
         {
             "run_id": new_run_id(sha),
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "input": {"path": str(args.data), "sha256": sha, "bytes": Path(args.data).stat().st_size},
+            "input": {
+                "path": str(args.data),
+                "sha256": sha,
+                "bytes": Path(args.data).stat().st_size,
+            },
             "seed": args.seed,
             "counts": counts,
             "holdout": holdout_info,
@@ -137,19 +141,57 @@ def neighbours_stage(
 
 def merge_shards(out: Path, name: str, n_tracks: int) -> None:
     """Concatenate a model's shard files into neighbours/<model>.parquet, checking coverage."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     shard_dir = out / schema.NEIGHBOURS_DIR / SHARDS_DIR
     parts = sorted(shard_dir.glob(f"{name}.*-of-*.parquet"))
     if not parts:
         return  # built unsharded
     counts = {int(p.name.rsplit("-of-", 1)[1].split(".")[0]) for p in parts}
     if len(counts) != 1 or len(parts) != counts.pop():
-        raise SpotrecError(f"{name}: incomplete shard set in {shard_dir}: {[p.name for p in parts]}")
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    if frame[schema.NB_TRACK_ID].nunique() != n_tracks:
-        raise SpotrecError(f"{name}: shards cover {frame[schema.NB_TRACK_ID].nunique()} tracks, not {n_tracks}")
-    frame.to_parquet(out / schema.NEIGHBOURS_DIR / f"{name}.parquet", index=False)
+        raise SpotrecError(
+            f"{name}: incomplete shard set in {shard_dir}: {[p.name for p in parts]}"
+        )
+    # Shard i holds queries i*n/N..(i+1)*n/N: in index order, the concatenation is in row order.
+    parts.sort(key=lambda p: int(p.name.split(".")[1].split("-of-")[0]))
+    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    covered = pc.count_distinct(table[schema.NB_TRACK_ID]).as_py()
+    if covered != n_tracks:
+        raise SpotrecError(f"{name}: shards cover {covered} tracks, not {n_tracks}")
+    pq.write_table(table, out / schema.NEIGHBOURS_DIR / f"{name}.parquet")
     for part in parts:
         part.unlink()
+
+
+def read_index_matrix(
+    path: Path, track_ids: np.ndarray, top_n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A neighbours parquet as (n, top_n) catalogue-row indices (-1 = empty) and scores.
+
+    Integer matrices instead of a DataFrame of string ids: 4.5 M rows of Python strings per
+    model cost ~1 GB each, and the blend and evaluation only need rows.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    catalogue = pa.array(track_ids)
+    seed = pc.index_in(table[schema.NB_TRACK_ID], value_set=catalogue)
+    neighbour = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=catalogue)
+    if seed.null_count or neighbour.null_count:
+        raise SpotrecError(f"{path} names tracks that are not in tracks.parquet")
+    rank = table[schema.NB_RANK].to_numpy()
+    if len(rank) and (rank.min() < 1 or rank.max() > top_n):
+        raise SpotrecError(f"{path} has ranks outside 1..{top_n}")
+    indices = np.full((len(track_ids), top_n), -1, dtype=np.int64)
+    scores = np.full((len(track_ids), top_n), -np.inf, dtype=np.float32)
+    seed_rows = seed.to_numpy()
+    indices[seed_rows, rank - 1] = neighbour.to_numpy()
+    scores[seed_rows, rank - 1] = table[schema.NB_SCORE].to_numpy()
+    return indices, scores
 
 
 def finish_stage(
@@ -159,24 +201,28 @@ def finish_stage(
 
     state = _read_state(out)
     tracks = pd.read_parquet(out / schema.TRACKS_FILE)
-    frames: dict[str, pd.DataFrame] = {}
+    track_ids = tracks[schema.TRACK_ID].to_numpy()
+    lists: dict[str, np.ndarray] = {}
     with timer.stage("merge"):
         for name in embedding_models(models):
             merge_shards(out, name, len(tracks))
             path = out / schema.NEIGHBOURS_DIR / f"{name}.parquet"
             if not path.is_file():
                 raise SpotrecError(f"{path} is missing: run the neighbours stage for {name}")
-            frames[name] = pd.read_parquet(path)
+            lists[name] = read_index_matrix(path, track_ids, top_n)[0]
         shutil.rmtree(out / schema.NEIGHBOURS_DIR / SHARDS_DIR, ignore_errors=True)
     if "blend" in models:
-        from spotrec.models.blend import blend_neighbours
+        from spotrec.models.blend import fuse_index_lists
+        from spotrec.neighbours import to_frame
 
         with timer.stage("blend"):
-            song_ids = tracks.set_index(schema.TRACK_ID)[schema.SONG_ID]
-            frames["blend"] = blend_neighbours(frames, song_ids, top_n)
-            frames["blend"].to_parquet(out / schema.NEIGHBOURS_DIR / "blend.parquet", index=False)
+            indices, scores = fuse_index_lists(lists, _song_codes(tracks), top_n)
+            blend = to_frame(track_ids, indices, scores)
+            blend.to_parquet(out / schema.NEIGHBOURS_DIR / "blend.parquet", index=False)
+            lists["blend"] = indices
+            del blend
     with timer.stage("evaluate"):
-        evaluation, default_model = evaluate_models(tracks, frames)
+        evaluation, default_model = evaluate_models(tracks, lists)
     manifest = {
         **{k: state[k] for k in ("run_id", "created", "input", "seed", "counts", "holdout")},
         "models": models,

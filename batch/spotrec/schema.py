@@ -89,12 +89,12 @@ NB_SCORE = "score"  # float32, higher = more similar
 NEIGHBOUR_COLUMNS = (NB_TRACK_ID, NB_RANK, NB_NEIGHBOUR_ID, NB_SCORE)
 
 # --- rejects.csv: rows the ingest refused ---------------------------------------------------------
-REJECT_ROW = "row"  # the source row index (the unnamed first column), or the line number
+REJECT_ROW = "row"  # source row index (the unnamed first column), or the line number
 REJECT_REASON = "reason"  # a stable, named reason, e.g. "bad_track_id", "out_of_range:tempo"
 REJECT_DETAIL = "detail"
 REJECT_COLUMNS = (REJECT_ROW, REJECT_REASON, REJECT_DETAIL)
 
-# --- Build directory layout ------------------------------------------------------------------------
+# --- Build directory layout ---------------------------------------------------------------------
 MANIFEST_FILE = "manifest.json"
 TRACKS_FILE = "tracks.parquet"
 NEIGHBOURS_DIR = "neighbours"

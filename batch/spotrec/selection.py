@@ -59,19 +59,23 @@ def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
 
 
 def evaluate_models(
-    tracks: pd.DataFrame, frames: dict[str, pd.DataFrame], k: int = 10
+    tracks: pd.DataFrame, lists: dict[str, np.ndarray], k: int = 10
 ) -> tuple[dict[str, dict[str, Any]], str]:
-    """All metrics per model (plus on held-out tracks when there are any) and the default."""
+    """All metrics per model (plus on held-out tracks when there are any) and the default.
+
+    ``lists`` maps model -> (n, top_n) catalogue-row index matrix (-1 = empty slot), rows in
+    tracks order.
+    """
     from spotrec.evaluation.metrics import Catalogue, NeighbourLists, evaluate
 
     catalogue = Catalogue.from_tracks(tracks)
     holdout = tracks[schema.HOLDOUT].to_numpy(dtype=bool)
     evaluations: dict[str, dict[str, Any]] = {}
-    for name, frame in frames.items():
-        lists = NeighbourLists.from_frame(catalogue, frame)
-        metrics = evaluate(catalogue, lists, k=k)
+    for name, indices in lists.items():
+        neighbour_lists = NeighbourLists.from_indices(indices)
+        metrics = evaluate(catalogue, neighbour_lists, k=k)
         metrics["bars"] = bar_results(metrics)
         if holdout.any():
-            metrics["holdout"] = evaluate(catalogue, lists, k=k, seeds_mask=holdout)
+            metrics["holdout"] = evaluate(catalogue, neighbour_lists, k=k, seeds_mask=holdout)
         evaluations[name] = metrics
     return evaluations, choose_default(evaluations)

@@ -26,9 +26,30 @@ def synthetic_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def cosine_build(synthetic_csv, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "out"
-    assert main(["build", "--data", str(synthetic_csv), "--out", str(out), "--models", "cosine",
-                 "--top-n", "20"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(synthetic_csv),
+                "--out",
+                str(out),
+                "--models",
+                "cosine",
+                "--top-n",
+                "20",
+            ]
+        )
+        == 0
+    )
     return out
+
+
+def read_lines(path: Path) -> list[str]:
+    import gzip
+
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return handle.read().splitlines()
 
 
 def test_build_writes_the_output_contract(cosine_build: Path):
@@ -63,13 +84,41 @@ def test_build_writes_a_store_with_the_current_release(cosine_build: Path):
 def test_three_shards_union_equals_the_unsharded_result(synthetic_csv, tmp_path):
     single, sharded = tmp_path / "single", tmp_path / "sharded"
     common = ["--models", "cosine", "--top-n", "15"]
-    assert main(["build", "--data", str(synthetic_csv), "--out", str(single), "--stage", "train",
-                 *common]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(synthetic_csv),
+                "--out",
+                str(single),
+                "--stage",
+                "train",
+                *common,
+            ]
+        )
+        == 0
+    )
     shutil.copytree(single, sharded)
     assert main(["build", "--out", str(single), "--stage", "neighbours", *common]) == 0
     for shard in range(3):
-        assert main(["build", "--out", str(sharded), "--stage", "neighbours", "--shard",
-                     str(shard), "--num-shards", "3", *common]) == 0
+        assert (
+            main(
+                [
+                    "build",
+                    "--out",
+                    str(sharded),
+                    "--stage",
+                    "neighbours",
+                    "--shard",
+                    str(shard),
+                    "--num-shards",
+                    "3",
+                    *common,
+                ]
+            )
+            == 0
+        )
     assert main(["build", "--out", str(sharded), "--stage", "finish", "--no-store", *common]) == 0
     expected = pd.read_parquet(single / "neighbours" / "cosine.parquet")
     merged = pd.read_parquet(sharded / "neighbours" / "cosine.parquet")
@@ -83,19 +132,23 @@ def test_three_shards_union_equals_the_unsharded_result(synthetic_csv, tmp_path)
 def test_shard_index_comes_from_aws_batch_array_index(synthetic_csv, tmp_path, monkeypatch):
     out = tmp_path / "out"
     common = ["--models", "cosine", "--top-n", "5"]
-    assert main(["build", "--data", str(synthetic_csv), "--out", str(out), "--stage", "train",
-                 *common]) == 0
+    assert (
+        main(
+            ["build", "--data", str(synthetic_csv), "--out", str(out), "--stage", "train", *common]
+        )
+        == 0
+    )
     monkeypatch.setenv("AWS_BATCH_JOB_ARRAY_INDEX", "1")
-    assert main(["build", "--out", str(out), "--stage", "neighbours", "--num-shards", "2",
-                 *common]) == 0
+    assert (
+        main(["build", "--out", str(out), "--stage", "neighbours", "--num-shards", "2", *common])
+        == 0
+    )
     shard_files = sorted(p.name for p in (out / "neighbours" / "shards").iterdir())
     assert shard_files == ["cosine.1-of-2.parquet"]
 
 
 def test_broken_rows_are_rejected_counted_and_written(synthetic_csv, tmp_path):
-    import gzip
-
-    lines = gzip.open(synthetic_csv, "rt", encoding="utf-8").read().splitlines()
+    lines = read_lines(synthetic_csv)
     fields = lines[5].split(",")
     fields[1] = "not-an-id"
     lines[5] = ",".join(fields)
@@ -103,8 +156,22 @@ def test_broken_rows_are_rejected_counted_and_written(synthetic_csv, tmp_path):
     broken = tmp_path / "broken.csv"
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["build", "--data", str(broken), "--out", str(out), "--models", "cosine",
-                 "--top-n", "5"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(broken),
+                "--out",
+                str(out),
+                "--models",
+                "cosine",
+                "--top-n",
+                "5",
+            ]
+        )
+        == 0
+    )
     manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
     assert manifest["counts"]["rows_rejected"] == 2
     rejects = pd.read_csv(out / schema.REJECTS_FILE)
@@ -114,9 +181,7 @@ def test_broken_rows_are_rejected_counted_and_written(synthetic_csv, tmp_path):
 
 
 def test_too_many_rejects_fail_the_build_loudly(synthetic_csv, tmp_path, capsys):
-    import gzip
-
-    lines = gzip.open(synthetic_csv, "rt", encoding="utf-8").read().splitlines()
+    lines = read_lines(synthetic_csv)
     broken = [lines[0]] + [line.replace(",False,", ",maybe,") for line in lines[1:]]
     path = tmp_path / "mostly-broken.csv"
     path.write_text("\n".join(broken) + "\n", encoding="utf-8")
@@ -133,8 +198,24 @@ def test_holdout_tracks_keep_a_list_and_are_counted(synthetic_csv, tmp_path):
     listed = tmp_path / "holdout.txt"
     listed.write_text("\n".join([*artists, "No Such Artist"]) + "\n")
     out = tmp_path / "out"
-    assert main(["build", "--data", str(synthetic_csv), "--out", str(out), "--models", "cosine",
-                 "--top-n", "5", "--holdout-artists", str(listed)]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--data",
+                str(synthetic_csv),
+                "--out",
+                str(out),
+                "--models",
+                "cosine",
+                "--top-n",
+                "5",
+                "--holdout-artists",
+                str(listed),
+            ]
+        )
+        == 0
+    )
     manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
     built = pd.read_parquet(out / schema.TRACKS_FILE)
     held = built[built[schema.HOLDOUT]]

@@ -63,3 +63,16 @@ def test_store_serves_every_track_of_every_model(real_build):
                 (f"{manifest['run_id']}#N#{model}#%",),
             ).fetchone()
             assert count == REAL_TRACKS, model
+
+
+def test_eval_report_agrees_with_the_build(real_build):
+    assert main(["eval", "--out", str(real_build), "--no-html"]) == 0
+    report_dir = real_build / schema.REPORT_DIR
+    metrics = json.loads((report_dir / "metrics.json").read_text())
+    manifest = json.loads((real_build / schema.MANIFEST_FILE).read_text())
+    assert metrics["best_model"] == manifest["default_model"]
+    report = (report_dir / "report.md").read_text()
+    for model in schema.ALL_MODELS:
+        assert f"| {model} " in report
+    pngs = sorted(report_dir.glob("*.png"))
+    assert len(pngs) >= 6 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)

@@ -163,3 +163,76 @@ def blend_neighbours(
         },
         columns=list(schema.NEIGHBOUR_COLUMNS),
     )
+
+
+def fuse_index_lists(
+    indices: Mapping[str, np.ndarray],
+    song_codes: np.ndarray,
+    top_n: int,
+    weights: Mapping[str, float] | None = None,
+    k: int = RRF_K,
+    chunk_rows: int = 8192,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same fusion as blend_neighbours (all ranks, no depth), on (n, L) index matrices.
+
+    The build's path: it never materialises string ids or a pandas groupby over every model's
+    rows, so memory stays at a few chunk-sized arrays (the frame version peaked above 5 GB on
+    the full catalogue). ``indices[m][i]`` is row i's list from model m (catalogue rows, -1 for
+    empty slots); ``song_codes`` gives each row's song as an integer. Returns ``(indices (n,
+    top_n) with -1 padding, scores float32 (n, top_n) with -inf padding)``.
+    """
+    names = list(indices)
+    if not names:
+        raise BlendInputError("blend needs at least one model's neighbours")
+    if top_n < 1 or k < 1:
+        raise BlendInputError(f"top_n and k must be >= 1, got top_n={top_n}, k={k}")
+    weight_of = _resolve_weights(names, weights)
+    n = len(song_codes)
+    if any(m.shape[0] != n for m in indices.values()):
+        raise BlendInputError("every model's index matrix must have one row per track")
+    songs = np.append(np.asarray(song_codes, dtype=np.int64), -1)  # songs[-1]: empty slot
+    out_idx = np.full((n, top_n), -1, dtype=np.int64)
+    out_score = np.full((n, top_n), -np.inf, dtype=np.float32)
+    per_model = []
+    for order, name in enumerate(names):
+        width = indices[name].shape[1]
+        rank = np.arange(1, width + 1, dtype=np.int64)
+        per_model.append((order, rank, weight_of[name] / (k + rank)))
+    for lo in range(0, n, chunk_rows):
+        hi = min(lo + chunk_rows, n)
+        cand = np.concatenate([indices[m][lo:hi] for m in names], axis=1).astype(np.int64)
+        rank = np.concatenate([np.broadcast_to(r, (hi - lo, len(r))) for _, r, _ in per_model], 1)
+        contrib = np.concatenate([np.broadcast_to(c, (hi - lo, len(c))) for *_, c in per_model], 1)
+        model = np.concatenate([np.full((hi - lo, len(r)), o) for o, r, _ in per_model], axis=1)
+        song = songs[cand]  # -1 for empty slots (cand == -1 indexes the sentinel)
+        own_song = songs[np.arange(lo, hi)][:, None]
+        if ((song == own_song) & (cand >= 0)).any():
+            raise BlendInputError("a model lists a seed itself or a variant of it")
+        contrib = np.where(cand >= 0, contrib, 0.0)
+        row = np.broadcast_to(np.arange(hi - lo)[:, None], cand.shape)
+        flat = [a.ravel() for a in (row, song, contrib, model, rank, cand)]
+        row_f, song_f, contrib_f, model_f, rank_f, cand_f = flat
+        # Within each (row, song): largest contribution first, then model order, then rank,
+        # so the group's first entry is its representative track (as in blend_neighbours).
+        order = np.lexsort((rank_f, model_f, -contrib_f, song_f, row_f))
+        row_s, song_s, contrib_s, rank_s, cand_s = (
+            a[order] for a in (row_f, song_f, contrib_f, rank_f, cand_f)
+        )
+        starts = np.flatnonzero(
+            np.r_[True, (row_s[1:] != row_s[:-1]) | (song_s[1:] != song_s[:-1])]
+        )
+        keep = song_s[starts] >= 0
+        g_row = row_s[starts][keep]
+        g_cand = cand_s[starts][keep]
+        g_score = np.add.reduceat(contrib_s, starts)[keep]
+        g_best = np.minimum.reduceat(rank_s, starts)[keep]
+        # Each list: fused score desc, then best single rank, then catalogue row.
+        ranked = np.lexsort((g_cand, g_best, -g_score, g_row))
+        g_row, g_cand, g_score = g_row[ranked], g_cand[ranked], g_score[ranked]
+        first_of_row = np.searchsorted(g_row, g_row, side="left")
+        position = np.arange(len(g_row)) - first_of_row
+        take = position < top_n
+        out_idx[lo + g_row[take], position[take]] = g_cand[take]
+        out_score[lo + g_row[take], position[take]] = g_score[take]
+    log.info("blend: %d seeds from %s (k=%d, weights %s)", n, names, k, weight_of)
+    return out_idx, out_score

@@ -113,3 +113,42 @@ def test_blend_of_two_cosine_variants_obeys_the_neighbours_contract():
     assert not pd.DataFrame({"s": out[schema.NB_TRACK_ID], "n": neighbour_song}).duplicated().any()
     ranks = out.groupby(schema.NB_TRACK_ID)[schema.NB_RANK].apply(list)
     assert all(r == list(range(1, 11)) for r in ranks)
+
+
+def _random_lists(rng, songs, width):
+    """Each row: `width` catalogue rows of distinct songs, none the row's own song."""
+    n = len(songs)
+    out = np.full((n, width), -1)
+    for i in range(n):
+        chosen, seen = [], {songs[i]}
+        for j in rng.permutation(n):
+            if songs[j] not in seen:
+                seen.add(songs[j])
+                chosen.append(j)
+            if len(chosen) == width:
+                break
+        out[i] = chosen
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_build_path_on_index_matrices_equals_the_frame_blend(seed):
+    from spotrec.models.blend import fuse_index_lists
+    from spotrec.neighbours import to_frame
+
+    rng = np.random.default_rng(seed)
+    n = 240
+    songs = rng.integers(0, 200, n)  # ~40 songs with two or more variants
+    ids = np.array([f"t{i:04d}" for i in range(n)])
+    mats = {"a": _random_lists(rng, songs, 10), "b": _random_lists(rng, songs, 10)}
+    mats["c"] = _random_lists(rng, songs, 8)
+    weights = {"a": 1.0, "b": 0.5, "c": 2.0}
+    indices, scores = fuse_index_lists(mats, songs, 10, weights=weights, chunk_rows=64)
+    frames = {m: to_frame(ids, x, np.zeros(x.shape, np.float32)) for m, x in mats.items()}
+    expected = blend_neighbours(
+        frames, pd.Series(songs.astype(str), index=ids), 10, weights=weights
+    )
+    got = to_frame(ids, indices, scores)
+    assert (got.track_id.to_numpy() == expected.track_id.to_numpy()).all()
+    assert (got.neighbour_id.to_numpy() == expected.neighbour_id.to_numpy()).all()
+    np.testing.assert_allclose(got.score.to_numpy(), expected.score.to_numpy(), rtol=1e-6)
