@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared/data/spotify_tracks.csv.gz")
+    parser.add_argument(
+        "--data", type=Path, default=REPO.parent / "shared/data/spotify_tracks.csv.gz"
+    )
     parser.add_argument("--models", default="cosine")
     parser.add_argument("--out", type=Path, default=Path("/tmp/spotrec-bench-build"))
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more build args")
@@ -30,8 +32,19 @@ def main() -> int:
     if not args.data.is_file():
         print(f"skipped: {args.data} not found", file=sys.stderr)
         return 0
-    command = [sys.executable, "-m", "spotrec.cli", "build", "--data", str(args.data),
-               "--out", str(args.out), "--models", args.models, *args.extra]
+    command = [
+        sys.executable,
+        "-m",
+        "spotrec.cli",
+        "build",
+        "--data",
+        str(args.data),
+        "--out",
+        str(args.out),
+        "--models",
+        args.models,
+        *args.extra,
+    ]
     begin = time.perf_counter()
     subprocess.run(command, check=True)
     wall = time.perf_counter() - begin
@@ -43,9 +56,11 @@ def main() -> int:
     print(f"{'total (wall, incl. start-up)':<24}{wall:>10.1f}")
     print(f"peak RSS: {manifest['peak_rss_mb']:.0f} MiB")
     for model, metrics in manifest["evaluation"].items():
-        print(f"{model:<12} precision@10={metrics['genre_precision']:.3f} mrr={metrics['mrr']:.3f} "
-              f"same_artist={metrics['same_artist']:.3f} coverage={metrics['coverage']:.3f} "
-              f"variants={metrics['variant_rate']:.3f}")
+        print(
+            f"{model:<12} precision@10={metrics['genre_precision']:.3f} mrr={metrics['mrr']:.3f} "
+            f"same_artist={metrics['same_artist']:.3f} coverage={metrics['coverage']:.3f} "
+            f"variants={metrics['variant_rate']:.3f}"
+        )
     return 0
 
 

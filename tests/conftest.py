@@ -10,7 +10,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_CSV = Path(
-    os.environ.get("SPOTREC_REAL_CSV", REPO_ROOT.parent / "shared" / "data" / "spotify_tracks.csv.gz")
+    os.environ.get(
+        "SPOTREC_REAL_CSV", REPO_ROOT.parent / "shared" / "data" / "spotify_tracks.csv.gz"
+    )
 )
 
 
