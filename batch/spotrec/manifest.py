@@ -87,6 +87,4 @@ def verify_files(build_dir: Path, manifest: dict[str, Any] | None = None) -> Non
         if expected[name]["sha256"] != actual[name]["sha256"]
     ]
     if problems:
-        raise SpotrecError(
-            f"{build_dir} does not match its manifest: " + "; ".join(problems)
-        )
+        raise SpotrecError(f"{build_dir} does not match its manifest: " + "; ".join(problems))
