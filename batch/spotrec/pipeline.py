@@ -46,7 +46,8 @@ def _make_model(name: str, seed: int, epochs: int | None):
     kwargs: dict[str, Any] = {}
     if "seed" in params:
         kwargs["seed"] = seed
-    if epochs is not None and "epochs" in params:
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if epochs is not None and ("epochs" in params or takes_any):
         kwargs["epochs"] = epochs
     return cls(**kwargs)
 

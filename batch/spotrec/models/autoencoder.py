@@ -10,9 +10,11 @@ probability ``genre_dropout`` while its genre target stays, so the code must als
 genre from audio alone. That is what makes the code useful for tracks without genre labels
 (holdout tracks, whose genres are neither input nor target).
 
-Embedding: the code, L2-normalized, joined with the artist fingerprint and the per-track
-tie-breaking jitter (training.compose_embedding) at ``artist_weight`` / ``jitter_weight`` shares
-of the cosine. See docs/learned-models.md for the evaluation behind
+Embedding: the code computed with the genre input hidden for every track (so labeled and
+unlabeled tracks share one space), joined with the genre profile of a separate audio -> genre
+classifier, the artist fingerprint and the per-track tie-breaking jitter
+(embedding_parts.compose_embedding) at ``genre_weight`` / ``artist_weight`` /
+``jitter_weight`` shares of the cosine. See docs/learned-models.md for the evaluation behind
 these settings and for what the "average similarity" figure means.
 """
 
@@ -30,10 +32,15 @@ import torch
 from torch import nn
 
 from spotrec.models import features
+from spotrec.models.embedding_parts import (
+    AudioGenreClassifier,
+    compose_embedding,
+    fit_audio_genre_classifier,
+    genre_profile,
+)
 from spotrec.models.training import (
     EpochLoopSettings,
     TrainingHistory,
-    compose_embedding,
     deterministic_torch,
     run_epochs,
     train_validation_split,
@@ -44,6 +51,7 @@ log = logging.getLogger("spotrec.models.autoencoder")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
 SCALER_FILE = "scaler.json"
+CLASSIFIER_FILE = "genre_classifier.pt"
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,15 @@ class AutoencoderConfig:
     learning_rate: float = 3e-3
     genre_dropout: float = 0.5
     genre_loss_weight: float = 1.0
+    # Predicted genre profile (embedding_parts.genre_profile): its share of the cosine, the share of
+    # the true labels in a labeled track's profile, and the audio -> genre classifier's size.
+    genre_weight: float = 0.5
+    genre_label_share: float = 0.5
+    classifier_epochs: int = 16
+    classifier_hidden: int = 256
+    # Style vector from the audio-only pathway (genre input hidden) for EVERY track, so labeled
+    # and unlabeled tracks share one space; labels enter the embedding via the genre profile.
+    style_from_audio_only: bool = True
     artist_weight: float = 0.15
     jitter_weight: float = 0.01
     fingerprint_dim: int = 64
@@ -99,6 +116,7 @@ class AutoencoderModel:
         self.network: AutoencoderNetwork | None = None
         self.scaler: features.FeatureScaler | None = None
         self.genres: list[str] = []
+        self.genre_classifier: AudioGenreClassifier | None = None
         self.figures: dict = {}
 
     # --- training ------------------------------------------------------------------------------
@@ -146,6 +164,23 @@ class AutoencoderModel:
                 seed,
             )
             self.figures = self._figures(history, audio, genres, validation_rows)
+            self.genre_classifier, classifier_history = fit_audio_genre_classifier(
+                audio,
+                genres,
+                EpochLoopSettings(
+                    epochs=cfg.classifier_epochs,
+                    batch_size=cfg.batch_size,
+                    learning_rate=cfg.learning_rate,
+                    progress=self.progress,
+                    description=f"{self.name} genre classifier",
+                ),
+                hidden_dim=cfg.classifier_hidden,
+                validation_fraction=cfg.validation_fraction,
+                seed=seed,
+            )
+            self.figures["genre_classifier"] = (
+                classifier_history.to_dict() if classifier_history else None
+            )
         log.info("autoencoder: %s", {k: v for k, v in self.figures.items() if "loss" in k})
         return self
 
@@ -174,9 +209,21 @@ class AutoencoderModel:
 
     # --- embedding -----------------------------------------------------------------------------
     def _require_fitted(self) -> AutoencoderNetwork:
-        if self.network is None or self.scaler is None:
+        if self.network is None or self.scaler is None or self.genre_classifier is None:
             raise RuntimeError("AutoencoderModel is not fitted: call fit() or load() first")
         return self.network
+
+    @torch.no_grad()
+    def genre_profiles(self, tracks: pd.DataFrame) -> np.ndarray:
+        """float32 (n, G) genre distributions (embedding_parts.genre_profile): predicted from audio,
+        mixed with the true labels for labeled tracks; the prediction alone for holdout rows."""
+        self._require_fitted()
+        audio = torch.from_numpy(self.scaler.transform(tracks))
+        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
+        with deterministic_torch(self.seed):
+            return genre_profile(
+                self.genre_classifier, audio, genres, self.config.genre_label_share
+            )
 
     @torch.no_grad()
     def codes(self, tracks: pd.DataFrame) -> np.ndarray:
@@ -184,6 +231,8 @@ class AutoencoderModel:
         network = self._require_fitted()
         audio = torch.from_numpy(self.scaler.transform(tracks))
         genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
+        if self.config.style_from_audio_only:
+            genres = torch.zeros_like(genres)
         with deterministic_torch(self.seed):
             parts = [
                 network(a, g)[0] for a, g in zip(audio.split(8192), genres.split(8192), strict=True)
@@ -195,6 +244,8 @@ class AutoencoderModel:
         return compose_embedding(
             self.codes(tracks),
             tracks,
+            genres=self.genre_profiles(tracks),
+            genre_weight=cfg.genre_weight,
             artist_weight=cfg.artist_weight,
             jitter_weight=cfg.jitter_weight,
             dim=cfg.fingerprint_dim,
@@ -206,6 +257,7 @@ class AutoencoderModel:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         torch.save(network.state_dict(), directory / WEIGHTS_FILE)
+        torch.save(self.genre_classifier.state_dict(), directory / CLASSIFIER_FILE)
         self.scaler.save(directory / SCALER_FILE)
         meta = {
             "model": self.name,
@@ -233,6 +285,12 @@ class AutoencoderModel:
         state = torch.load(directory / WEIGHTS_FILE, weights_only=True)
         model.network.load_state_dict(state)
         model.network.eval()
+        model.genre_classifier = AudioGenreClassifier(
+            len(model.scaler.columns), len(model.genres), model.config.classifier_hidden
+        )
+        classifier_state = torch.load(directory / CLASSIFIER_FILE, weights_only=True)
+        model.genre_classifier.load_state_dict(classifier_state)
+        model.genre_classifier.eval()
         return model
 
     def summary(self) -> dict:

@@ -1,5 +1,7 @@
-"""Helpers shared by the learned models (autoencoder, transformer): determinism, the epoch loop,
-the train/validation split, and the artist fingerprint that both add to their embeddings.
+"""Helpers shared by the learned models (autoencoder, transformer): determinism, the epoch loop
+and the train/validation split. The parts both models join to their style vectors (the
+audio-only genre classifier, predicted genre profile, artist fingerprint, jitter) live in
+models/embedding_parts.py.
 
 Determinism: every fit runs under ``deterministic_torch(seed)``, which seeds torch, switches on
 ``torch.use_deterministic_algorithms`` and pins the thread count (2: this machine's cores, and a
@@ -11,19 +13,15 @@ model's seed, so the same data and seed give bit-identical weights and embedding
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm.auto import tqdm
-
-from spotrec import schema
 
 log = logging.getLogger("spotrec.models.training")
 
@@ -131,7 +129,8 @@ def run_epochs(
         bar = tqdm(
             batches,
             desc=f"{settings.description} epoch {epoch}/{settings.epochs}",
-            disable=not settings.progress,
+            # None: a bar on a terminal only; CI logs get the per-epoch loss lines instead.
+            disable=None if settings.progress else True,
             leave=False,
             unit="batch",
         )
@@ -184,76 +183,3 @@ def evaluate_loss(
     for batch in rows.split(batch_size):
         total += float(loss_fn(network, batch, generator, False)) * len(batch)
     return total / max(1, len(rows))
-
-
-def _normalize_name(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
-def _hashed_unit_vector(key: str, dim: int, salt: str) -> np.ndarray:
-    """A fixed random unit vector per key, seeded by a hash of the key (stable across runs)."""
-    digest = hashlib.blake2b(f"{salt}:{key}".encode(), digest_size=8).digest()
-    vector = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(dim)
-    return vector / np.linalg.norm(vector)
-
-
-def artist_fingerprints(artists: Sequence[Sequence[str]], dim: int) -> np.ndarray:
-    """float32 (n, dim) unit vectors: the normalized sum of a fixed random unit vector per artist.
-
-    This is a random projection of the artist multi-hot: with dim = 64, two different artists'
-    vectors have cosine ~N(0, 1/64), the same artist's exactly 1. Each artist's vector is
-    seeded by a hash of its normalized name, so a track's fingerprint depends only on its own
-    artists (embedding a subset of the catalogue gives the same rows). A track without
-    artists gets a zero row.
-    """
-    cache: dict[str, np.ndarray] = {}
-    out = np.zeros((len(artists), dim), dtype=np.float64)
-    for row, names in enumerate(artists):
-        for name in names:
-            key = _normalize_name(str(name))
-            if key:
-                if key not in cache:
-                    cache[key] = _hashed_unit_vector(key, dim, "artist")
-                out[row] += cache[key]
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-
-
-def track_jitter(track_ids: Sequence[str], dim: int) -> np.ndarray:
-    """float32 (n, dim): a fixed random unit vector per track id (see compose_embedding)."""
-    return np.array([_hashed_unit_vector(str(t), dim, "track") for t in track_ids], np.float32)
-
-
-def compose_embedding(
-    style: np.ndarray,
-    tracks: pd.DataFrame,
-    *,
-    artist_weight: float,
-    jitter_weight: float,
-    dim: int,
-) -> np.ndarray:
-    """[sqrt(1-a-j) * unit(style), sqrt(a) * artist fingerprint, sqrt(j) * track jitter].
-
-    The cosine of two such rows is (1-a-j) * style cosine + a * artist cosine + j * jitter
-    cosine, so a and j are shares of the similarity:
-
-    * artist (a): tracks sharing an artist get +a, which brings the artist's other work into
-      the list (same-artist@10) without any genre input: it also works for unlabeled tracks.
-    * jitter (j): variants of one song (and other exact duplicates) have near-identical
-      style vectors, so without it every seed would pick the same variant id and the others
-      would never be recommended (coverage). A tiny per-track random term (std j/sqrt(dim))
-      breaks these ties differently for each seed; it is far below real style differences.
-    """
-    if artist_weight < 0 or jitter_weight < 0 or artist_weight + jitter_weight >= 1:
-        raise ValueError(
-            f"artist_weight ({artist_weight}) and jitter_weight ({jitter_weight}) must be >= 0 "
-            "with a sum below 1"
-        )
-    norms = np.linalg.norm(style, axis=1, keepdims=True)
-    unit_style = style / np.where(norms > 0, norms, 1.0)
-    parts = [np.sqrt(1.0 - artist_weight - jitter_weight) * unit_style]
-    if artist_weight > 0:
-        parts.append(np.sqrt(artist_weight) * artist_fingerprints(tracks[schema.ARTISTS], dim))
-    if jitter_weight > 0:
-        parts.append(np.sqrt(jitter_weight) * track_jitter(tracks[schema.TRACK_ID], dim))
-    return np.hstack(parts).astype(np.float32)

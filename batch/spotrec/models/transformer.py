@@ -15,8 +15,9 @@ Objectives (``objective``), chosen by evaluation (docs/learned-models.md):
 * ``mix``: the sum of both.
 Holdout tracks are always UNKNOWN and never a genre target; they still serve ``masked``.
 
-The embedding joins the style vector with the artist fingerprint and the tie-breaking jitter
-(training.compose_embedding).
+The embedding joins the style vector (genre token UNKNOWN for every track, so labeled and
+unlabeled tracks share one space) with the genre profile of a separate audio -> genre
+classifier, the artist fingerprint and the tie-breaking jitter (embedding_parts.compose_embedding).
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ import torch
 from torch import nn
 
 from spotrec.models import features
+from spotrec.models.embedding_parts import (
+    AudioGenreClassifier,
+    compose_embedding,
+    fit_audio_genre_classifier,
+    genre_profile,
+)
 from spotrec.models.training import (
     EpochLoopSettings,
-    compose_embedding,
     deterministic_torch,
     run_epochs,
     train_validation_split,
@@ -46,6 +52,7 @@ log = logging.getLogger("spotrec.models.transformer")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
 SCALER_FILE = "scaler.json"
+CLASSIFIER_FILE = "genre_classifier.pt"
 OBJECTIVES = ("genre", "masked", "mix")
 
 
@@ -61,6 +68,15 @@ class TransformerConfig:
     learning_rate: float = 3e-3
     genre_dropout: float = 0.5
     mask_rate: float = 0.25
+    # Predicted genre profile (embedding_parts.genre_profile): its share of the cosine, the share of
+    # the true labels in a labeled track's profile, and the audio -> genre classifier's size.
+    genre_weight: float = 0.5
+    genre_label_share: float = 0.5
+    classifier_epochs: int = 16
+    classifier_hidden: int = 256
+    # Style vector from the audio-only pathway (genre input hidden) for EVERY track, so labeled
+    # and unlabeled tracks share one space; labels enter the embedding via the genre profile.
+    style_from_audio_only: bool = True
     artist_weight: float = 0.15
     jitter_weight: float = 0.01
     fingerprint_dim: int = 64
@@ -122,6 +138,7 @@ class TransformerModel:
         self.network: FeatureTokenizerTransformer | None = None
         self.scaler: features.FeatureScaler | None = None
         self.genres: list[str] = []
+        self.genre_classifier: AudioGenreClassifier | None = None
         self.figures: dict = {}
 
     def fit(self, tracks: pd.DataFrame, *, seed: int | None = None) -> Self:
@@ -173,6 +190,23 @@ class TransformerModel:
             )
             accuracy = self._genre_accuracy(audio, genres, validation_rows)
             self.figures = {**history.to_dict(), **accuracy}
+            self.genre_classifier, classifier_history = fit_audio_genre_classifier(
+                audio,
+                genres,
+                EpochLoopSettings(
+                    epochs=cfg.classifier_epochs,
+                    batch_size=cfg.batch_size,
+                    learning_rate=cfg.learning_rate,
+                    progress=self.progress,
+                    description=f"{self.name} genre classifier",
+                ),
+                hidden_dim=cfg.classifier_hidden,
+                validation_fraction=cfg.validation_fraction,
+                seed=seed,
+            )
+            self.figures["genre_classifier"] = (
+                classifier_history.to_dict() if classifier_history else None
+            )
         return self
 
     @torch.no_grad()
@@ -190,17 +224,31 @@ class TransformerModel:
         return {"genre_accuracy_from_audio": round(float(hits.mean()), 4)}
 
     def _require_fitted(self) -> FeatureTokenizerTransformer:
-        if self.network is None or self.scaler is None:
+        if self.network is None or self.scaler is None or self.genre_classifier is None:
             raise RuntimeError("TransformerModel is not fitted: call fit() or load() first")
         return self.network
 
     @torch.no_grad()
+    def genre_profiles(self, tracks: pd.DataFrame) -> np.ndarray:
+        """float32 (n, G) genre distributions (embedding_parts.genre_profile): predicted from audio,
+        mixed with the true labels for labeled tracks; the prediction alone for holdout rows."""
+        self._require_fitted()
+        audio = torch.from_numpy(self.scaler.transform(tracks))
+        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
+        with deterministic_torch(self.seed):
+            return genre_profile(
+                self.genre_classifier, audio, genres, self.config.genre_label_share
+            )
+
+    @torch.no_grad()
     def style_vectors(self, tracks: pd.DataFrame) -> np.ndarray:
-        """float32 (n, d_model): the CLS output (genre token UNKNOWN for holdout rows)."""
+        """float32 (n, d_model): the CLS output (genre token UNKNOWN for holdout rows, and for
+        every row when ``style_from_audio_only``)."""
         network = self._require_fitted()
         audio = torch.from_numpy(self.scaler.transform(tracks))
         genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
-        known = torch.ones(len(tracks), dtype=torch.bool)  # holdout rows are all-zero: UNKNOWN
+        # holdout rows are all-zero, so UNKNOWN either way
+        known = torch.full((len(tracks),), not self.config.style_from_audio_only)
         with deterministic_torch(self.seed):
             batches = zip(audio.split(4096), genres.split(4096), known.split(4096), strict=True)
             parts = [network(a, g, k)[0] for a, g, k in batches]
@@ -211,6 +259,8 @@ class TransformerModel:
         return compose_embedding(
             self.style_vectors(tracks),
             tracks,
+            genres=self.genre_profiles(tracks),
+            genre_weight=cfg.genre_weight,
             artist_weight=cfg.artist_weight,
             jitter_weight=cfg.jitter_weight,
             dim=cfg.fingerprint_dim,
@@ -221,6 +271,7 @@ class TransformerModel:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         torch.save(network.state_dict(), directory / WEIGHTS_FILE)
+        torch.save(self.genre_classifier.state_dict(), directory / CLASSIFIER_FILE)
         self.scaler.save(directory / SCALER_FILE)
         meta = {
             "model": self.name,
@@ -246,6 +297,12 @@ class TransformerModel:
         )
         model.network.load_state_dict(torch.load(directory / WEIGHTS_FILE, weights_only=True))
         model.network.eval()
+        model.genre_classifier = AudioGenreClassifier(
+            len(model.scaler.columns), len(model.genres), model.config.classifier_hidden
+        )
+        classifier_state = torch.load(directory / CLASSIFIER_FILE, weights_only=True)
+        model.genre_classifier.load_state_dict(classifier_state)
+        model.genre_classifier.eval()
         return model
 
     def summary(self) -> dict:

@@ -13,9 +13,11 @@ import torch
 from factories import cluster_recall, planted_catalogue
 from spotrec import schema
 from spotrec.models.autoencoder import AutoencoderModel
-from spotrec.models.training import (
+from spotrec.models.embedding_parts import (
     artist_fingerprints,
     compose_embedding,
+)
+from spotrec.models.training import (
     train_validation_split,
 )
 from spotrec.neighbours import exact_top_n, to_frame
@@ -80,7 +82,7 @@ def test_same_seed_same_embeddings_other_seed_differs(model, catalogue):
 def test_save_load_round_trip(model, catalogue, tmp_path):
     model.save(tmp_path)
     saved = sorted(p.name for p in tmp_path.iterdir())
-    assert saved == ["config.json", "scaler.json", "weights.pt"]
+    assert saved == ["config.json", "genre_classifier.pt", "scaler.json", "weights.pt"]
     torch.load(tmp_path / "weights.pt", weights_only=True)  # a plain state dict, no pickle
     loaded = AutoencoderModel.load(tmp_path)
     np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))
@@ -140,3 +142,24 @@ def test_compose_embedding_splits_cosine_into_stated_shares():
     assert emb[0] @ emb[1] == pytest.approx(0.2, abs=1e-6)  # all similarity is the artist share
     with pytest.raises(ValueError, match="sum below 1"):
         compose_embedding(style, tracks, artist_weight=0.7, jitter_weight=0.3, dim=16)
+
+
+def test_compose_embedding_genre_profile_share():
+    tracks = pd.DataFrame({schema.ARTISTS: [["A"], ["B"]], schema.TRACK_ID: ["x" * 22, "y" * 22]})
+    style = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)  # style cosine 0
+    same_genres = np.array([[0.2, 0.8], [0.2, 0.8]], dtype=np.float32)  # profile cosine 1
+    emb = compose_embedding(
+        style,
+        tracks,
+        genres=same_genres,
+        genre_weight=0.5,
+        artist_weight=0.0,
+        jitter_weight=0.0,
+        dim=64,
+    )
+    assert np.linalg.norm(emb, axis=1) == pytest.approx([1.0, 1.0], abs=1e-6)
+    assert emb[0] @ emb[1] == pytest.approx(0.5, abs=1e-6)  # all similarity is the genre share
+    with pytest.raises(ValueError, match="genre profile"):
+        compose_embedding(
+            style, tracks, genre_weight=0.5, artist_weight=0.0, jitter_weight=0.0, dim=8
+        )

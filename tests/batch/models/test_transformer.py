@@ -80,11 +80,28 @@ def test_same_seed_same_embeddings_other_seed_differs(model, catalogue):
 def test_save_load_round_trip(model, catalogue, tmp_path):
     model.save(tmp_path)
     saved = sorted(p.name for p in tmp_path.iterdir())
-    assert saved == ["config.json", "scaler.json", "weights.pt"]
+    assert saved == ["config.json", "genre_classifier.pt", "scaler.json", "weights.pt"]
     torch.load(tmp_path / "weights.pt", weights_only=True)
     loaded = TransformerModel.load(tmp_path)
     np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))
     assert loaded.summary() == model.summary()
+
+
+def test_genre_profiles_are_distributions_predicted_from_audio(model, catalogue):
+    tracks = catalogue.tracks
+    profiles = model.genre_profiles(tracks)
+    assert profiles.shape == (len(tracks), len(model.genres))
+    assert (profiles >= 0).all()
+    np.testing.assert_allclose(profiles.sum(axis=1), 1.0, atol=1e-5)
+    # holdout rows: the audio-only prediction, which must find the planted cluster's genre
+    holdout = tracks[schema.HOLDOUT].to_numpy()
+    top = [model.genres[i] for i in profiles[holdout].argmax(axis=1)]
+    truth = tracks.loc[holdout, schema.GENRES]
+    assert np.mean([g in gs for g, gs in zip(top, truth, strict=True)]) >= 0.8
+    # labeled rows: label_share of the true distribution (one genre each here) + prediction
+    labeled = np.flatnonzero(~holdout)[0]
+    true_column = model.genres.index(tracks[schema.GENRES].iloc[labeled][0])
+    assert profiles[labeled, true_column] >= model.config.genre_label_share
 
 
 def test_summary_reports_losses(model):
@@ -95,6 +112,8 @@ def test_summary_reports_losses(model):
     assert summary["final_validation_loss"] == min(summary["validation_loss"])
     # 6 planted genres, clusters well apart in audio: the genre is readable from audio alone
     assert summary["genre_accuracy_from_audio"] >= 0.8
+    classifier = summary["genre_classifier"]
+    assert classifier["train_loss"][-1] < classifier["train_loss"][0]
 
 
 def test_bad_use_is_a_named_error(catalogue):
