@@ -92,33 +92,43 @@ def tradeoff(
     points: pd.DataFrame, path: Path, *, precision_bar: float, coverage_bar: float
 ) -> Path:
     """Genre precision against coverage. ``points`` has columns model, setting (may be empty),
-    genre_precision, coverage; each model's settings are joined by a line."""
-    fig, ax = plt.subplots(figsize=(7, 5))
+    genre_precision, coverage. Rows without a setting are the shipped models (large markers);
+    rows with one are tuning settings (small, faint), labelled only while few enough to read."""
+    fig, ax = plt.subplots(figsize=(8, 5.5))
     for i, (model, group) in enumerate(points.groupby("model", sort=False)):
         color = PALETTE[i % len(PALETTE)]
-        ax.plot(
-            group["coverage"],
-            group["genre_precision"],
-            "o-" if len(group) > 1 else "o",
+        settings = group["setting"].fillna("").astype(str) != "" if "setting" in group else None
+        tried = group[settings] if settings is not None else group.iloc[:0]
+        shipped = group[~settings] if settings is not None else group
+        if len(tried):
+            ax.scatter(tried["coverage"], tried["genre_precision"], s=18, color=color, alpha=0.35)
+            if len(tried) <= 12:
+                for _, row in tried.iterrows():
+                    ax.annotate(
+                        str(row["setting"]),
+                        (row["coverage"], row["genre_precision"]),
+                        textcoords="offset points",
+                        xytext=(4, -9),
+                        fontsize=6,
+                        color=color,
+                    )
+        ax.scatter(
+            shipped["coverage"],
+            shipped["genre_precision"],
+            s=90,
             color=color,
-            label=model,
-            markersize=7,
+            edgecolor="black",
+            label=f"{model} (shipped)" if len(tried) else model,
+            zorder=3,
         )
-        for _, row in group.iterrows():
-            if row.get("setting"):
-                ax.annotate(
-                    str(row["setting"]),
-                    (row["coverage"], row["genre_precision"]),
-                    textcoords="offset points",
-                    xytext=(4, 4),
-                    fontsize=7,
-                )
     ax.axhline(precision_bar, color="grey", linestyle=":", label=f"precision bar {precision_bar}")
     ax.axvline(coverage_bar, color="grey", linestyle="--", label=f"coverage bar {coverage_bar}")
     ax.set(
-        title="Precision vs coverage (k = 10)", xlabel="coverage@10", ylabel="genre precision@10"
+        title="Precision vs coverage (k = 10); faint points = settings tried",
+        xlabel="coverage@10",
+        ylabel="genre precision@10",
     )
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")
     return _save(fig, path)
 
 

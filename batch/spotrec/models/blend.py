@@ -18,9 +18,13 @@ smaller than ``top_n`` the fused candidates can be fewer than ``top_n``; the lis
 from the best single model (the highest weight) in its own rank order, after every fused
 candidate.
 
-Weights: every model counts 1 unless ``weights`` says otherwise. DEFAULT_WEIGHTS is the place
-for the values the full-catalogue evaluation of all models picks (not yet run: the learned
-models were still being written when the blend was).
+Weights: DEFAULT_WEIGHTS when the blend fuses exactly the three shipped models (the build's
+default), else every model counts 1 unless ``weights`` says otherwise. The defaults come from a
+grid over the full real catalogue (scripts/tune_blend.py; table in docs/models.md): the
+transformer carries the list, a quarter-weight cosine adds the audio-first neighbours that lift
+coverage and cut hubness, and the autoencoder gets 0 because it is built from the same parts
+as the transformer (genre profile, artist fingerprint): every weight tried for it lowered
+coverage and same-artist.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from spotrec import schema
 log = logging.getLogger(__name__)
 
 RRF_K = 60
-DEFAULT_WEIGHTS: dict[str, float] = {}  # model -> weight; absent models count 1.0
+DEFAULT_WEIGHTS: dict[str, float] = {"cosine": 0.25, "autoencoder": 0.0, "transformer": 1.0}
 
 
 class BlendInputError(ValueError):
@@ -51,7 +55,9 @@ def _as_song_series(song_ids: Mapping | pd.Series) -> pd.Series:
 
 
 def _resolve_weights(names: list[str], weights: Mapping[str, float] | None) -> dict[str, float]:
-    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    if weights is None:
+        weights = DEFAULT_WEIGHTS if set(DEFAULT_WEIGHTS) == set(names) else {}
+    weights = dict(weights)
     unknown = sorted(set(weights) - set(names))
     if unknown:
         raise BlendInputError(f"weights for models not given to the blend: {unknown}")
