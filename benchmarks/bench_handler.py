@@ -131,6 +131,8 @@ def main() -> int:
     )
 
     os.environ["SPOTREC_STORE"] = str(store_path)
+    # EMF metric lines would interleave with the figures; in Lambda they cost one stdout write.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     sys.path.insert(0, str(LAMBDA_DIR))
     import logging
 

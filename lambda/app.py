@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving.config import Config
 from spotrec_serving.errors import ApiError, BadRequest, MethodNotAllowed, NotFound
@@ -43,6 +44,16 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(
     service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "spotrec")
 )
+METRICS_ON = not is_metrics_disabled()
+
+
+def count(name: str) -> None:
+    """Add 1 to a metric. Skipped when metrics are disabled: powertools then never flushes, so
+    the values would pile up and print every 100 requests anyway."""
+    if METRICS_ON:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
 # Paths served with GET; any other method on them is a 405 rather than a 404.
@@ -51,22 +62,25 @@ KNOWN_PATHS = re.compile(
 )
 
 
-def traced(handler):
-    """powertools' Tracer (X-Ray) when tracing is on: in Lambda, unless POWERTOOLS_TRACE_DISABLED.
-    Constructing a Tracer imports the X-Ray SDK (~200 ms), which local runs should not pay."""
-    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in {"1", "true"}
-    if disabled or "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+def instrumented(handler):
+    """Metrics (EMF) and powertools' Tracer (X-Ray), each only when switched on.
+
+    Tracing is on in Lambda unless POWERTOOLS_TRACE_DISABLED: constructing a Tracer imports the
+    X-Ray SDK (~200 ms), which local runs and tests should not pay."""
+    if METRICS_ON:
+        handler = metrics.log_metrics(handler, raise_on_empty_metrics=False)
+    tracing_off = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in {"1", "true"}
+    if tracing_off or "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
         return handler
     from aws_lambda_powertools import Tracer
 
     return Tracer(service=SERVICE).capture_lambda_handler(handler)
 
 
-@traced
-@metrics.log_metrics(raise_on_empty_metrics=False)
+@instrumented
 def lambda_handler(event: dict, context: object) -> dict:
     logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    count("Requests")
     return app.resolve(event, context)
 
 
@@ -125,7 +139,7 @@ def get_recommendations():
         ),
         model=param("model"),
     )
-    metrics.add_metric(name="Recommendations", unit=MetricUnit.Count, value=1)
+    count("Recommendations")
     return recommend(store(), base_url(), request)
 
 
@@ -199,7 +213,7 @@ def error_response(status: int, message: str) -> Response:
 @app.exception_handler(ApiError)
 def handle_api_error(error: ApiError) -> Response:
     kind = "ClientErrors" if error.status < 500 else "StoreUnavailable"
-    metrics.add_metric(name=kind, unit=MetricUnit.Count, value=1)
+    count(kind)
     if error.status >= 500:
         logger.warning("service unavailable", extra={"reason": error.message})
     return error_response(error.status, error.message)

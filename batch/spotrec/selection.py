@@ -42,8 +42,9 @@ def bar_results(metrics: dict[str, float]) -> dict[str, bool]:
     return results
 
 
-def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
-    """The best model by the rule in this module's docstring."""
+def mean_ranks(evaluations: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Mean rank per model over the headline metrics (1 = best; ties share the better rank),
+    comparing values rounded to RANK_DECIMALS."""
     names = list(evaluations)
     ranks = np.zeros(len(names))
     for metric in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER):
@@ -51,15 +52,20 @@ def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
         values = values.round(RANK_DECIMALS)
         ascending = metric in LOWER_IS_BETTER
         ranks += values.rank(ascending=ascending, method="min", na_option="bottom").to_numpy()
-    mean_rank = ranks / (len(HIGHER_IS_BETTER) + len(LOWER_IS_BETTER))
+    count = len(HIGHER_IS_BETTER) + len(LOWER_IS_BETTER)
+    return {name: float(rank / count) for name, rank in zip(names, ranks, strict=True)}
+
+
+def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
+    """The best model by the rule in this module's docstring."""
+    ranks = mean_ranks(evaluations)
     order = {m: i for i, m in enumerate(schema.ALL_MODELS)}
 
-    def sort_key(item: tuple[int, str]) -> tuple:
-        i, name = item
+    def sort_key(name: str) -> tuple:
         passes = all(bar_results(evaluations[name]).values())
-        return (not passes, mean_rank[i], order.get(name, len(order)))
+        return (not passes, ranks[name], order.get(name, len(order)))
 
-    return min(enumerate(names), key=sort_key)[1]
+    return min(evaluations, key=sort_key)
 
 
 def evaluate_models(

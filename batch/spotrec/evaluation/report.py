@@ -45,6 +45,7 @@ from spotrec.selection import (
     LOWER_IS_BETTER,
     bar_results,
     choose_default,
+    mean_ranks,
 )
 
 log = logging.getLogger(__name__)
@@ -74,21 +75,6 @@ def _json_safe(value):
     if isinstance(value, np.generic):
         value = value.item()
     return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _mean_ranks(results: dict[str, dict]) -> dict[str, float]:
-    """Mean rank per model over the headline metrics (1 = best), as spotrec.selection ranks."""
-    frame = pd.DataFrame(
-        {
-            m: {k: r.get(k) for k in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER)}
-            for m, r in results.items()
-        }
-    ).T.astype(float)
-    ranks = [
-        frame[c].rank(ascending=c in LOWER_IS_BETTER, method="min", na_option="bottom")
-        for c in frame.columns
-    ]
-    return pd.concat(ranks, axis=1).mean(axis=1).to_dict()
 
 
 def _best_reason(best: str, results: dict[str, dict], ranks: dict[str, float]) -> str:
@@ -160,7 +146,7 @@ def evaluate_build(build_dir: Path, holdout: bool | None, timings: dict) -> dict
                 result["holdout"] = evaluate(catalogue, lists, k=DEFAULT_K, seeds_mask=held)
             results[model] = result
             occurrences[model] = k_occurrence(catalogue, lists, DEFAULT_K)
-    ranks = _mean_ranks(results)
+    ranks = mean_ranks(results)
     best = choose_default(results)
     for model in models:
         results[model]["mean_rank"] = ranks[model]
