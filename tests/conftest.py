@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Shared assertion helpers: let pytest rewrite their asserts so failures show the values.
+pytest.register_assert_rewrite("learned_model_checks", "serve_support", "neighbour_contract")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_CSV = Path(
     os.environ.get(

@@ -39,7 +39,9 @@ def track_ids(count: int, rng) -> list[str]:
     ids: set[str] = set()
     while len(ids) < count:
         ids.add("".join(rng.choice(list(BASE62), size=22)))
-    return sorted(ids, key=lambda _: rng.random())
+    # Sort first: a set's order follows Python's per-process string hashing, which would make
+    # the shuffle (and so every test catalogue) differ between runs.
+    return sorted(sorted(ids), key=lambda _: rng.random())
 
 
 def planted_catalogue(

@@ -17,6 +17,12 @@ from spotrec.cli import main
 from spotrec.data.synth import write_synthetic_csv
 
 
+def build(out: Path, *args: str, data: Path | None = None) -> int:
+    """Exit code of ``spotrec build [--data DATA] --out OUT ARGS``."""
+    data_args = ["--data", str(data)] if data is not None else []
+    return main(["build", *data_args, "--out", str(out), *args])
+
+
 @pytest.fixture(scope="module")
 def synthetic_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("synth") / "catalogue.csv.gz"
@@ -26,22 +32,7 @@ def synthetic_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def cosine_build(synthetic_csv, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "out"
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(synthetic_csv),
-                "--out",
-                str(out),
-                "--models",
-                "cosine",
-                "--top-n",
-                "20",
-            ]
-        )
-        == 0
-    )
+    assert build(out, "--models", "cosine", "--top-n", "20", data=synthetic_csv) == 0
     return out
 
 
@@ -84,42 +75,13 @@ def test_build_writes_a_store_with_the_current_release(cosine_build: Path):
 def test_three_shards_union_equals_the_unsharded_result(synthetic_csv, tmp_path):
     single, sharded = tmp_path / "single", tmp_path / "sharded"
     common = ["--models", "cosine", "--top-n", "15"]
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(synthetic_csv),
-                "--out",
-                str(single),
-                "--stage",
-                "train",
-                *common,
-            ]
-        )
-        == 0
-    )
+    assert build(single, "--stage", "train", *common, data=synthetic_csv) == 0
     shutil.copytree(single, sharded)
-    assert main(["build", "--out", str(single), "--stage", "neighbours", *common]) == 0
+    assert build(single, "--stage", "neighbours", *common) == 0
     for shard in range(3):
-        assert (
-            main(
-                [
-                    "build",
-                    "--out",
-                    str(sharded),
-                    "--stage",
-                    "neighbours",
-                    "--shard",
-                    str(shard),
-                    "--num-shards",
-                    "3",
-                    *common,
-                ]
-            )
-            == 0
-        )
-    assert main(["build", "--out", str(sharded), "--stage", "finish", "--no-store", *common]) == 0
+        shard_args = ["--shard", str(shard), "--num-shards", "3"]
+        assert build(sharded, "--stage", "neighbours", *shard_args, *common) == 0
+    assert build(sharded, "--stage", "finish", "--no-store", *common) == 0
     expected = pd.read_parquet(single / "neighbours" / "cosine.parquet")
     merged = pd.read_parquet(sharded / "neighbours" / "cosine.parquet")
     key = [schema.NB_TRACK_ID, schema.NB_RANK]
@@ -132,17 +94,9 @@ def test_three_shards_union_equals_the_unsharded_result(synthetic_csv, tmp_path)
 def test_shard_index_comes_from_aws_batch_array_index(synthetic_csv, tmp_path, monkeypatch):
     out = tmp_path / "out"
     common = ["--models", "cosine", "--top-n", "5"]
-    assert (
-        main(
-            ["build", "--data", str(synthetic_csv), "--out", str(out), "--stage", "train", *common]
-        )
-        == 0
-    )
+    assert build(out, "--stage", "train", *common, data=synthetic_csv) == 0
     monkeypatch.setenv("AWS_BATCH_JOB_ARRAY_INDEX", "1")
-    assert (
-        main(["build", "--out", str(out), "--stage", "neighbours", "--num-shards", "2", *common])
-        == 0
-    )
+    assert build(out, "--stage", "neighbours", "--num-shards", "2", *common) == 0
     shard_files = sorted(p.name for p in (out / "neighbours" / "shards").iterdir())
     assert shard_files == ["cosine.1-of-2.parquet"]
 
@@ -156,22 +110,7 @@ def test_broken_rows_are_rejected_counted_and_written(synthetic_csv, tmp_path):
     broken = tmp_path / "broken.csv"
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(broken),
-                "--out",
-                str(out),
-                "--models",
-                "cosine",
-                "--top-n",
-                "5",
-            ]
-        )
-        == 0
-    )
+    assert build(out, "--models", "cosine", "--top-n", "5", data=broken) == 0
     manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
     assert manifest["counts"]["rows_rejected"] == 2
     rejects = pd.read_csv(out / schema.REJECTS_FILE)
@@ -185,7 +124,7 @@ def test_too_many_rejects_fail_the_build_loudly(synthetic_csv, tmp_path, capsys)
     broken = [lines[0]] + [line.replace(",False,", ",maybe,") for line in lines[1:]]
     path = tmp_path / "mostly-broken.csv"
     path.write_text("\n".join(broken) + "\n", encoding="utf-8")
-    code = main(["build", "--data", str(path), "--out", str(tmp_path / "o"), "--models", "cosine"])
+    code = build(tmp_path / "o", "--models", "cosine", data=path)
     assert code == 2
     assert "reject" in capsys.readouterr().err.lower()
 
@@ -198,24 +137,8 @@ def test_holdout_tracks_keep_a_list_and_are_counted(synthetic_csv, tmp_path):
     listed = tmp_path / "holdout.txt"
     listed.write_text("\n".join([*artists, "No Such Artist"]) + "\n")
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "build",
-                "--data",
-                str(synthetic_csv),
-                "--out",
-                str(out),
-                "--models",
-                "cosine",
-                "--top-n",
-                "5",
-                "--holdout-artists",
-                str(listed),
-            ]
-        )
-        == 0
-    )
+    holdout_args = ["--holdout-artists", str(listed)]
+    assert build(out, "--models", "cosine", "--top-n", "5", *holdout_args, data=synthetic_csv) == 0
     manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
     built = pd.read_parquet(out / schema.TRACKS_FILE)
     held = built[built[schema.HOLDOUT]]
@@ -237,13 +160,13 @@ def test_holdout_tracks_keep_a_list_and_are_counted(synthetic_csv, tmp_path):
     ],
 )
 def test_bad_arguments_are_named(synthetic_csv, tmp_path, capsys, argv, message):
-    code = main(["build", "--data", str(synthetic_csv), "--out", str(tmp_path / "o"), *argv])
+    code = build(tmp_path / "o", *argv, data=synthetic_csv)
     assert code == 2
     assert message in capsys.readouterr().err
 
 
 def test_missing_input_names_the_ways_forward(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("SPOTREC_DATA", raising=False)
-    assert main(["build", "--out", str(tmp_path / "o")]) == 2
+    assert build(tmp_path / "o") == 2
     err = capsys.readouterr().err
     assert "--data" in err and "spotrec data synth" in err

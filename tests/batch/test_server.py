@@ -10,30 +10,17 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from serve_support import serving, write_build
 from spotrec import server as srv
 from spotrec.errors import SpotrecError
-
-
-@contextmanager
-def serving(server: srv.SpotrecHTTPServer) -> Iterator[srv.SpotrecHTTPServer]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def fetch(server: srv.SpotrecHTTPServer, method: str, target: str, body: bytes | None = None):
@@ -405,55 +392,38 @@ TINY_LISTS = {  # rank order: each track's other tracks, its own genre first
 
 
 def write_tiny_build(out: Path) -> Path:
-    import pandas as pd
-
-    from spotrec import manifest, schema
-    from spotrec.writers.sqlite import write_store
+    from spotrec import schema
 
     features = {name: 0.5 for name in schema.AUDIO_FEATURES} | {"tempo": 100.0, "loudness": -7.0}
-    tracks = pd.DataFrame(
-        [
-            {
-                schema.TRACK_ID: tid,
-                schema.NAME: name,
-                schema.ARTISTS: [artist],
-                schema.ALBUM: f"{name} album",
-                schema.POPULARITY: 90 - i,
-                schema.DURATION_MS: 1000,
-                schema.EXPLICIT: False,
-                **features,
-                schema.GENRES: [genre],
-                schema.SONG_ID: tid,
-                schema.HOLDOUT: False,
-                schema.FIRST_ROW: i,
-            }
-            for i, (tid, (name, artist, genre)) in enumerate(TINY.items())
-        ],
-        columns=list(schema.TRACK_COLUMNS),
-    )
-    neighbours = pd.DataFrame(
-        [
-            (tid, rank, other, 1.0 - rank / 10)
-            for tid, others in TINY_LISTS.items()
-            for rank, other in enumerate(others, start=1)
-        ],
-        columns=list(schema.NEIGHBOUR_COLUMNS),
-    ).astype({schema.NB_RANK: "int32", schema.NB_SCORE: "float32"})
-    (out / schema.NEIGHBOURS_DIR).mkdir(parents=True)
-    tracks.to_parquet(out / schema.TRACKS_FILE, index=False)
-    neighbours.to_parquet(out / schema.NEIGHBOURS_DIR / "cosine.parquet", index=False)
-    manifest.write_manifest(
-        out,
+    tracks = [
         {
-            "run_id": "20240101T000000Z-tiny0000",
-            "models": ["cosine"],
-            "default_model": "cosine",
-            "top_n": 3,
-            "files": manifest.describe_files(out),
-        },
-    )
-    write_store(out)
-    return out
+            schema.TRACK_ID: tid,
+            schema.NAME: name,
+            schema.ARTISTS: [artist],
+            schema.ALBUM: f"{name} album",
+            schema.POPULARITY: 90 - i,
+            schema.DURATION_MS: 1000,
+            schema.EXPLICIT: False,
+            **features,
+            schema.GENRES: [genre],
+            schema.SONG_ID: tid,
+            schema.HOLDOUT: False,
+            schema.FIRST_ROW: i,
+        }
+        for i, (tid, (name, artist, genre)) in enumerate(TINY.items())
+    ]
+    neighbours = [
+        (tid, rank, other, 1.0 - rank / 10)
+        for tid, others in TINY_LISTS.items()
+        for rank, other in enumerate(others, start=1)
+    ]
+    manifest_fields = {
+        "run_id": "20240101T000000Z-tiny0000",
+        "models": ["cosine"],
+        "default_model": "cosine",
+        "top_n": 3,
+    }
+    return write_build(out, tracks, neighbours, manifest_fields)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import argparse
 import importlib
 import json
 import os
-import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ import boto3
 import pytest
 
 from aws_support import REGION, TEMPLATE, moto_server
+from serve_support import serving
 
 pytestmark = pytest.mark.integration
 
@@ -114,15 +114,8 @@ def http_get(base: str, path: str) -> tuple[int, dict]:
 def spotrec_serve(store: str | None) -> Iterator[str]:
     from spotrec import server as srv
 
-    instance = srv.make_server(store, port=0)
-    thread = threading.Thread(target=instance.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(srv.make_server(store, port=0)) as instance:
         yield instance.url
-    finally:
-        instance.shutdown()
-        instance.server_close()
-        thread.join()
 
 
 def answers(paths: list[str], *, table: str | None = None, build: Path | None = None) -> list:

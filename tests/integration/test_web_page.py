@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from serve_support import serving, write_build
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -80,10 +81,7 @@ def track_id(key: str) -> str:
 
 
 def write_tiny_build(out: Path) -> Path:
-    import pandas as pd
-
-    from spotrec import manifest, schema
-    from spotrec.writers.sqlite import write_store
+    from spotrec import schema
 
     rows = []
     for index, (key, (name, artists, album, genres, popularity)) in enumerate(CATALOGUE.items()):
@@ -110,7 +108,6 @@ def write_tiny_build(out: Path) -> Path:
                 schema.FIRST_ROW: index,
             }
         )
-    tracks = pd.DataFrame(rows, columns=list(schema.TRACK_COLUMNS))
     neighbour_rows = []
     for key in CATALOGUE:
         ranked = (
@@ -123,31 +120,21 @@ def write_tiny_build(out: Path) -> Path:
         )
         for rank, (other, score) in enumerate(ranked, start=1):
             neighbour_rows.append((track_id(key), rank, track_id(other), score))
-    neighbours = pd.DataFrame(neighbour_rows, columns=list(schema.NEIGHBOUR_COLUMNS))
-    neighbours = neighbours.astype({schema.NB_RANK: "int32", schema.NB_SCORE: "float32"})
-    (out / schema.NEIGHBOURS_DIR).mkdir(parents=True)
-    tracks.to_parquet(out / schema.TRACKS_FILE, index=False)
-    neighbours.to_parquet(out / schema.NEIGHBOURS_DIR / "cosine.parquet", index=False)
-    manifest.write_manifest(
-        out,
-        {
-            "run_id": "20240101T000000Z-webtest0",
-            "created": "2024-01-01T00:00:00+00:00",
-            "models": ["cosine"],
-            "default_model": "cosine",
-            "top_n": TOP_N,
-            "counts": {
-                "rows_read": len(tracks),
-                "rows_rejected": 0,
-                "tracks": len(tracks),
-                "songs": len(tracks) - len(SONG_OF),
-                "variant_tracks": 2,
-            },
-            "files": manifest.describe_files(out),
+    manifest_fields = {
+        "run_id": "20240101T000000Z-webtest0",
+        "created": "2024-01-01T00:00:00+00:00",
+        "models": ["cosine"],
+        "default_model": "cosine",
+        "top_n": TOP_N,
+        "counts": {
+            "rows_read": len(rows),
+            "rows_rejected": 0,
+            "tracks": len(rows),
+            "songs": len(rows) - len(SONG_OF),
+            "variant_tracks": 2,
         },
-    )
-    write_store(out)
-    return out
+    }
+    return write_build(out, rows, neighbour_rows, manifest_fields)
 
 
 @pytest.fixture(scope="module")
@@ -156,15 +143,10 @@ def site_url(tmp_path_factory) -> Iterator[str]:
 
     build = write_tiny_build(tmp_path_factory.mktemp("web-build"))
     saved = {name: os.environ.pop(name, None) for name in ("SPOTREC_TABLE", "SPOTREC_STORE")}
-    server = make_server(build, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield server.url
+        with serving(make_server(build, port=0)) as server:
+            yield server.url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
         for name, value in saved.items():
             os.environ.pop(name, None)
             if value is not None:

@@ -25,24 +25,18 @@ import json
 import os
 from pathlib import Path
 
+from spotrec import schema
+
 HELP = "compute per-genre summary statistics of a real catalogue (the recipe for `data synth`)"
 DEFAULT_STATS_PATH = Path(__file__).with_name("genre_stats.json")
 FORMAT = 1
 # Continuous columns drawn jointly through the copula; the rest are categorical or rates.
+CATEGORICAL_FEATURES = schema.INTEGER_FEATURES  # key, mode, time_signature
 COPULA_FEATURES = (
-    "popularity",
-    "duration_ms",
-    "danceability",
-    "energy",
-    "loudness",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
+    schema.POPULARITY,
+    schema.DURATION_MS,
+    *(f for f in schema.AUDIO_FEATURES if f not in CATEGORICAL_FEATURES),
 )
-CATEGORICAL_FEATURES = ("key", "mode", "time_signature")
 QUANTILE_LEVELS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 PARTNERS_PER_GENRE = 12
 TOP_PAIRS = 40
@@ -66,7 +60,6 @@ def compute_stats(path: str | os.PathLike) -> dict:
     import numpy as np
     import pandas as pd
 
-    from spotrec import schema
     from spotrec.data.ingest import load_catalogue
     from spotrec.data.variants import variant_group_sizes
 

@@ -20,10 +20,8 @@ these settings and for what the "average similarity" figure means.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
@@ -31,27 +29,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spotrec.models import features
-from spotrec.models.embedding_parts import (
-    AudioGenreClassifier,
-    compose_embedding,
-    fit_audio_genre_classifier,
-    genre_profile,
-)
-from spotrec.models.training import (
-    EpochLoopSettings,
-    TrainingHistory,
-    deterministic_torch,
-    run_epochs,
-    train_validation_split,
-)
+from spotrec.models.learned import LearnedModel
+from spotrec.models.training import LossFn, TrainingHistory, deterministic_torch
 
 log = logging.getLogger("spotrec.models.autoencoder")
-
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.pt"
-SCALER_FILE = "scaler.json"
-CLASSIFIER_FILE = "genre_classifier.pt"
 
 
 @dataclass(frozen=True)
@@ -104,83 +85,39 @@ def genre_targets(genres: torch.Tensor) -> torch.Tensor:
     return genres / genres.sum(dim=1, keepdim=True).clamp(min=1.0)
 
 
-class AutoencoderModel:
-    """EmbeddingModel (models/base.py): ``AutoencoderModel(epochs=2, seed=0).fit(tracks)``."""
+class AutoencoderModel(LearnedModel):
+    """EmbeddingModel (models/base.py): ``AutoencoderModel(epochs=2, seed=0).fit(tracks)``.
+    Fit skeleton, genre profile, embedding and persistence: models/learned.py."""
 
     name = "autoencoder"
-
-    def __init__(self, *, seed: int = 0, progress: bool = True, **overrides) -> None:
-        self.config = replace(AutoencoderConfig(), **overrides)
-        self.seed = seed
-        self.progress = progress
-        self.network: AutoencoderNetwork | None = None
-        self.scaler: features.FeatureScaler | None = None
-        self.genres: list[str] = []
-        self.genre_classifier: AudioGenreClassifier | None = None
-        self.figures: dict = {}
+    config_class = AutoencoderConfig
+    network: AutoencoderNetwork | None
 
     # --- training ------------------------------------------------------------------------------
-    def fit(self, tracks: pd.DataFrame, *, seed: int | None = None) -> Self:
-        seed = self.seed if seed is None else seed
-        self.seed = seed
+    def _new_network(self, audio_dim: int, genre_dim: int) -> AutoencoderNetwork:
         cfg = self.config
-        self.scaler = features.FeatureScaler.fit(tracks)
-        self.genres = features.genre_vocabulary(tracks)
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
+        return AutoencoderNetwork(audio_dim, genre_dim, cfg.hidden_dim, cfg.code_dim)
+
+    def _loss_fn(self, audio: torch.Tensor, genres: torch.Tensor) -> LossFn:
+        cfg = self.config
         labeled = genres.sum(dim=1) > 0  # holdout rows are all zero: no genre input or target
-        with deterministic_torch(seed):
-            self.network = AutoencoderNetwork(
-                audio.shape[1], genres.shape[1], cfg.hidden_dim, cfg.code_dim
-            )
 
-            def loss_fn(net, rows, generator, training):
-                audio_in, genre_in, has_genre = audio[rows], genres[rows], labeled[rows]
-                drop = torch.rand(len(rows), 1, generator=generator) < cfg.genre_dropout
-                _, audio_out, genre_logits = net(audio_in, genre_in * (~drop))
-                loss = nn.functional.mse_loss(audio_out, audio_in)
-                if has_genre.any():
-                    target = genre_targets(genre_in[has_genre])
-                    log_probs = torch.log_softmax(genre_logits[has_genre], dim=1)
-                    genre_loss = -(target * log_probs).sum(dim=1).mean()
-                    loss = loss + cfg.genre_loss_weight * genre_loss
-                return loss
+        def loss_fn(net, rows, generator, training):
+            audio_in, genre_in, has_genre = audio[rows], genres[rows], labeled[rows]
+            drop = torch.rand(len(rows), 1, generator=generator) < cfg.genre_dropout
+            _, audio_out, genre_logits = net(audio_in, genre_in * (~drop))
+            loss = nn.functional.mse_loss(audio_out, audio_in)
+            if has_genre.any():
+                target = genre_targets(genre_in[has_genre])
+                log_probs = torch.log_softmax(genre_logits[has_genre], dim=1)
+                genre_loss = -(target * log_probs).sum(dim=1).mean()
+                loss = loss + cfg.genre_loss_weight * genre_loss
+            return loss
 
-            train_rows, validation_rows = train_validation_split(
-                len(tracks), cfg.validation_fraction, seed
-            )
-            history = run_epochs(
-                self.network,
-                loss_fn,
-                train_rows,
-                validation_rows,
-                EpochLoopSettings(
-                    epochs=cfg.epochs,
-                    batch_size=cfg.batch_size,
-                    learning_rate=cfg.learning_rate,
-                    progress=self.progress,
-                    description=self.name,
-                ),
-                seed,
-            )
-            self.figures = self._figures(history, audio, genres, validation_rows)
-            self.genre_classifier, classifier_history = fit_audio_genre_classifier(
-                audio,
-                genres,
-                EpochLoopSettings(
-                    epochs=cfg.classifier_epochs,
-                    batch_size=cfg.batch_size,
-                    learning_rate=cfg.learning_rate,
-                    progress=self.progress,
-                    description=f"{self.name} genre classifier",
-                ),
-                hidden_dim=cfg.classifier_hidden,
-                validation_fraction=cfg.validation_fraction,
-                seed=seed,
-            )
-            self.figures["genre_classifier"] = (
-                classifier_history.to_dict() if classifier_history else None
-            )
+        return loss_fn
+
+    def fit(self, tracks: pd.DataFrame, *, seed: int | None = None) -> Self:
+        super().fit(tracks, seed=seed)
         log.info("autoencoder: %s", {k: v for k, v in self.figures.items() if "loss" in k})
         return self
 
@@ -208,29 +145,11 @@ class AutoencoderModel:
         }
 
     # --- embedding -----------------------------------------------------------------------------
-    def _require_fitted(self) -> AutoencoderNetwork:
-        if self.network is None or self.scaler is None or self.genre_classifier is None:
-            raise RuntimeError("AutoencoderModel is not fitted: call fit() or load() first")
-        return self.network
-
-    @torch.no_grad()
-    def genre_profiles(self, tracks: pd.DataFrame) -> np.ndarray:
-        """float32 (n, G) genre distributions (embedding_parts.genre_profile): predicted from audio,
-        mixed with the true labels for labeled tracks; the prediction alone for holdout rows."""
-        self._require_fitted()
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
-        with deterministic_torch(self.seed):
-            return genre_profile(
-                self.genre_classifier, audio, genres, self.config.genre_label_share
-            )
-
     @torch.no_grad()
     def codes(self, tracks: pd.DataFrame) -> np.ndarray:
         """float32 (n, code_dim): the code of each track (genres hidden for holdout rows)."""
         network = self._require_fitted()
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
+        audio, genres = self._inputs(tracks)
         if self.config.style_from_audio_only:
             genres = torch.zeros_like(genres)
         with deterministic_torch(self.seed):
@@ -239,59 +158,5 @@ class AutoencoderModel:
             ]
         return torch.cat(parts).numpy() if parts else np.zeros((0, self.config.code_dim), "f4")
 
-    def embed(self, tracks: pd.DataFrame) -> np.ndarray:
-        cfg = self.config
-        return compose_embedding(
-            self.codes(tracks),
-            tracks,
-            genres=self.genre_profiles(tracks),
-            genre_weight=cfg.genre_weight,
-            artist_weight=cfg.artist_weight,
-            jitter_weight=cfg.jitter_weight,
-            dim=cfg.fingerprint_dim,
-        )
-
-    # --- persistence ---------------------------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        network = self._require_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        torch.save(network.state_dict(), directory / WEIGHTS_FILE)
-        torch.save(self.genre_classifier.state_dict(), directory / CLASSIFIER_FILE)
-        self.scaler.save(directory / SCALER_FILE)
-        meta = {
-            "model": self.name,
-            "seed": self.seed,
-            "config": asdict(self.config),
-            "genres": self.genres,
-            "figures": self.figures,
-        }
-        (directory / CONFIG_FILE).write_text(json.dumps(meta, indent=2))
-
-    @classmethod
-    def load(cls, directory: Path) -> Self:
-        directory = Path(directory)
-        meta = json.loads((directory / CONFIG_FILE).read_text())
-        if meta.get("model") != cls.name:
-            raise ValueError(f"{directory} holds a {meta.get('model')!r} model, not {cls.name!r}")
-        model = cls(seed=meta["seed"], progress=False, **meta["config"])
-        model.genres = list(meta["genres"])
-        model.figures = meta["figures"]
-        model.scaler = features.FeatureScaler.load(directory / SCALER_FILE)
-        cfg = model.config
-        model.network = AutoencoderNetwork(
-            len(model.scaler.columns), len(model.genres), cfg.hidden_dim, cfg.code_dim
-        )
-        state = torch.load(directory / WEIGHTS_FILE, weights_only=True)
-        model.network.load_state_dict(state)
-        model.network.eval()
-        model.genre_classifier = AudioGenreClassifier(
-            len(model.scaler.columns), len(model.genres), model.config.classifier_hidden
-        )
-        classifier_state = torch.load(directory / CLASSIFIER_FILE, weights_only=True)
-        model.genre_classifier.load_state_dict(classifier_state)
-        model.genre_classifier.eval()
-        return model
-
-    def summary(self) -> dict:
-        return {"model": self.name, "seed": self.seed, **asdict(self.config), **self.figures}
+    def _style(self, tracks: pd.DataFrame) -> np.ndarray:
+        return self.codes(tracks)

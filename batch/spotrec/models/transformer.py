@@ -22,37 +22,19 @@ classifier, the artist fingerprint and the tie-breaking jitter (embedding_parts.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
-from typing import Self
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from spotrec.models import features
-from spotrec.models.embedding_parts import (
-    AudioGenreClassifier,
-    compose_embedding,
-    fit_audio_genre_classifier,
-    genre_profile,
-)
-from spotrec.models.training import (
-    EpochLoopSettings,
-    deterministic_torch,
-    run_epochs,
-    train_validation_split,
-)
+from spotrec.models.learned import LearnedModel
+from spotrec.models.training import LossFn, TrainingHistory, deterministic_torch
 
 log = logging.getLogger("spotrec.models.transformer")
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.pt"
-SCALER_FILE = "scaler.json"
-CLASSIFIER_FILE = "genre_classifier.pt"
 OBJECTIVES = ("genre", "masked", "mix")
 
 
@@ -123,91 +105,49 @@ class FeatureTokenizerTransformer(nn.Module):
         return style, self.genre_head(style), values
 
 
-class TransformerModel:
-    """EmbeddingModel (models/base.py): ``TransformerModel(epochs=2, seed=0).fit(tracks)``."""
+class TransformerModel(LearnedModel):
+    """EmbeddingModel (models/base.py): ``TransformerModel(epochs=2, seed=0).fit(tracks)``.
+    Fit skeleton, genre profile, embedding and persistence: models/learned.py."""
 
     name = "transformer"
+    config_class = TransformerConfig
+    network: FeatureTokenizerTransformer | None
 
     def __init__(self, *, seed: int = 0, progress: bool = True, **overrides) -> None:
-        self.config = replace(TransformerConfig(), **overrides)
+        super().__init__(seed=seed, progress=progress, **overrides)
         if self.config.objective not in OBJECTIVES:
             objective = self.config.objective
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-        self.seed = seed
-        self.progress = progress
-        self.network: FeatureTokenizerTransformer | None = None
-        self.scaler: features.FeatureScaler | None = None
-        self.genres: list[str] = []
-        self.genre_classifier: AudioGenreClassifier | None = None
-        self.figures: dict = {}
 
-    def fit(self, tracks: pd.DataFrame, *, seed: int | None = None) -> Self:
-        seed = self.seed if seed is None else seed
-        self.seed = seed
+    def _new_network(self, audio_dim: int, genre_dim: int) -> FeatureTokenizerTransformer:
+        return FeatureTokenizerTransformer(audio_dim, genre_dim, self.config)
+
+    def _loss_fn(self, audio: torch.Tensor, genres: torch.Tensor) -> LossFn:
         cfg = self.config
-        self.scaler = features.FeatureScaler.fit(tracks)
-        self.genres = features.genre_vocabulary(tracks)
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
         labeled = genres.sum(dim=1) > 0
         use_genre = cfg.objective in ("genre", "mix")
         use_masked = cfg.objective in ("masked", "mix")
-        with deterministic_torch(seed):
-            self.network = FeatureTokenizerTransformer(audio.shape[1], genres.shape[1], cfg)
 
-            def loss_fn(net, rows, generator, training):
-                audio_in, genre_in, has_genre = audio[rows], genres[rows], labeled[rows]
-                keep = torch.rand(len(rows), generator=generator) >= cfg.genre_dropout
-                masked = None
-                if use_masked:
-                    masked = torch.rand(audio_in.shape, generator=generator) < cfg.mask_rate
-                _, logits, values = net(audio_in, genre_in, keep, masked)
-                loss = torch.zeros(())
-                if use_masked and masked.any():
-                    loss = loss + nn.functional.mse_loss(values[masked], audio_in[masked])
-                if use_genre and has_genre.any():
-                    target = genre_in[has_genre] / genre_in[has_genre].sum(1, keepdim=True)
-                    log_probs = torch.log_softmax(logits[has_genre], dim=1)
-                    loss = loss - (target * log_probs).sum(dim=1).mean()
-                return loss
+        def loss_fn(net, rows, generator, training):
+            audio_in, genre_in, has_genre = audio[rows], genres[rows], labeled[rows]
+            keep = torch.rand(len(rows), generator=generator) >= cfg.genre_dropout
+            masked = None
+            if use_masked:
+                masked = torch.rand(audio_in.shape, generator=generator) < cfg.mask_rate
+            _, logits, values = net(audio_in, genre_in, keep, masked)
+            loss = torch.zeros(())
+            if use_masked and masked.any():
+                loss = loss + nn.functional.mse_loss(values[masked], audio_in[masked])
+            if use_genre and has_genre.any():
+                target = genre_in[has_genre] / genre_in[has_genre].sum(1, keepdim=True)
+                log_probs = torch.log_softmax(logits[has_genre], dim=1)
+                loss = loss - (target * log_probs).sum(dim=1).mean()
+            return loss
 
-            train_rows, validation_rows = train_validation_split(
-                len(tracks), cfg.validation_fraction, seed
-            )
-            history = run_epochs(
-                self.network,
-                loss_fn,
-                train_rows,
-                validation_rows,
-                EpochLoopSettings(
-                    epochs=cfg.epochs,
-                    batch_size=cfg.batch_size,
-                    learning_rate=cfg.learning_rate,
-                    progress=self.progress,
-                    description=self.name,
-                ),
-                seed,
-            )
-            accuracy = self._genre_accuracy(audio, genres, validation_rows)
-            self.figures = {**history.to_dict(), **accuracy}
-            self.genre_classifier, classifier_history = fit_audio_genre_classifier(
-                audio,
-                genres,
-                EpochLoopSettings(
-                    epochs=cfg.classifier_epochs,
-                    batch_size=cfg.batch_size,
-                    learning_rate=cfg.learning_rate,
-                    progress=self.progress,
-                    description=f"{self.name} genre classifier",
-                ),
-                hidden_dim=cfg.classifier_hidden,
-                validation_fraction=cfg.validation_fraction,
-                seed=seed,
-            )
-            self.figures["genre_classifier"] = (
-                classifier_history.to_dict() if classifier_history else None
-            )
-        return self
+        return loss_fn
+
+    def _figures(self, history: TrainingHistory, audio, genres, validation_rows) -> dict:
+        return {**history.to_dict(), **self._genre_accuracy(audio, genres, validation_rows)}
 
     @torch.no_grad()
     def _genre_accuracy(self, audio, genres, validation_rows) -> dict:
@@ -223,30 +163,12 @@ class TransformerModel:
         hits = genre_in[labeled].gather(1, top[:, None]).squeeze(1)
         return {"genre_accuracy_from_audio": round(float(hits.mean()), 4)}
 
-    def _require_fitted(self) -> FeatureTokenizerTransformer:
-        if self.network is None or self.scaler is None or self.genre_classifier is None:
-            raise RuntimeError("TransformerModel is not fitted: call fit() or load() first")
-        return self.network
-
-    @torch.no_grad()
-    def genre_profiles(self, tracks: pd.DataFrame) -> np.ndarray:
-        """float32 (n, G) genre distributions (embedding_parts.genre_profile): predicted from audio,
-        mixed with the true labels for labeled tracks; the prediction alone for holdout rows."""
-        self._require_fitted()
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
-        with deterministic_torch(self.seed):
-            return genre_profile(
-                self.genre_classifier, audio, genres, self.config.genre_label_share
-            )
-
     @torch.no_grad()
     def style_vectors(self, tracks: pd.DataFrame) -> np.ndarray:
         """float32 (n, d_model): the CLS output (genre token UNKNOWN for holdout rows, and for
         every row when ``style_from_audio_only``)."""
         network = self._require_fitted()
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
+        audio, genres = self._inputs(tracks)
         # holdout rows are all-zero, so UNKNOWN either way
         known = torch.full((len(tracks),), not self.config.style_from_audio_only)
         with deterministic_torch(self.seed):
@@ -254,56 +176,5 @@ class TransformerModel:
             parts = [network(a, g, k)[0] for a, g, k in batches]
         return torch.cat(parts).numpy() if parts else np.zeros((0, self.config.d_model), "f4")
 
-    def embed(self, tracks: pd.DataFrame) -> np.ndarray:
-        cfg = self.config
-        return compose_embedding(
-            self.style_vectors(tracks),
-            tracks,
-            genres=self.genre_profiles(tracks),
-            genre_weight=cfg.genre_weight,
-            artist_weight=cfg.artist_weight,
-            jitter_weight=cfg.jitter_weight,
-            dim=cfg.fingerprint_dim,
-        )
-
-    def save(self, directory: Path) -> None:
-        network = self._require_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        torch.save(network.state_dict(), directory / WEIGHTS_FILE)
-        torch.save(self.genre_classifier.state_dict(), directory / CLASSIFIER_FILE)
-        self.scaler.save(directory / SCALER_FILE)
-        meta = {
-            "model": self.name,
-            "seed": self.seed,
-            "config": asdict(self.config),
-            "genres": self.genres,
-            "figures": self.figures,
-        }
-        (directory / CONFIG_FILE).write_text(json.dumps(meta, indent=2))
-
-    @classmethod
-    def load(cls, directory: Path) -> Self:
-        directory = Path(directory)
-        meta = json.loads((directory / CONFIG_FILE).read_text())
-        if meta.get("model") != cls.name:
-            raise ValueError(f"{directory} holds a {meta.get('model')!r} model, not {cls.name!r}")
-        model = cls(seed=meta["seed"], progress=False, **meta["config"])
-        model.genres = list(meta["genres"])
-        model.figures = meta["figures"]
-        model.scaler = features.FeatureScaler.load(directory / SCALER_FILE)
-        model.network = FeatureTokenizerTransformer(
-            len(model.scaler.columns), len(model.genres), model.config
-        )
-        model.network.load_state_dict(torch.load(directory / WEIGHTS_FILE, weights_only=True))
-        model.network.eval()
-        model.genre_classifier = AudioGenreClassifier(
-            len(model.scaler.columns), len(model.genres), model.config.classifier_hidden
-        )
-        classifier_state = torch.load(directory / CLASSIFIER_FILE, weights_only=True)
-        model.genre_classifier.load_state_dict(classifier_state)
-        model.genre_classifier.eval()
-        return model
-
-    def summary(self) -> dict:
-        return {"model": self.name, "seed": self.seed, **asdict(self.config), **self.figures}
+    def _style(self, tracks: pd.DataFrame) -> np.ndarray:
+        return self.style_vectors(tracks)

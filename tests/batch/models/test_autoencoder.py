@@ -8,9 +8,17 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-from factories import cluster_recall, planted_catalogue
+from factories import planted_catalogue
+from learned_model_checks import (
+    CLUSTER_RECALL_AT_5,
+    FIT_SEED,
+    check_holdout_genres_are_hidden,
+    check_same_seed_same_embeddings,
+    check_save_load_round_trip,
+    check_style_separates_clusters,
+    recall_at_5,
+)
 from spotrec import schema
 from spotrec.models.autoencoder import AutoencoderModel
 from spotrec.models.embedding_parts import (
@@ -20,11 +28,7 @@ from spotrec.models.embedding_parts import (
 from spotrec.models.training import (
     train_validation_split,
 )
-from spotrec.neighbours import exact_top_n, to_frame
 
-# Planted clusters differ in genre and audio; a working model puts >= 90% of each track's five
-# nearest neighbours in its own cluster (a random embedding gets ~1/6).
-CLUSTER_RECALL_AT_5 = 0.9
 SETTINGS = {"epochs": 15, "batch_size": 32}
 
 
@@ -35,25 +39,12 @@ def catalogue():
 
 @pytest.fixture(scope="module")
 def model(catalogue):
-    return AutoencoderModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=5)
-
-
-def recall_at_5(catalogue, embeddings, seeds_mask=None) -> float:
-    idx, scores = exact_top_n(embeddings, catalogue.song_ids, 5, progress=False)
-    frame = to_frame(catalogue.tracks[schema.TRACK_ID].to_numpy(), idx, scores)
-    if seeds_mask is not None:
-        seeds = set(catalogue.tracks.loc[seeds_mask, schema.TRACK_ID])
-        frame = frame[frame[schema.NB_TRACK_ID].isin(seeds)]
-    return cluster_recall(catalogue, frame, k=5)
+    return AutoencoderModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=FIT_SEED)
 
 
 def test_codes_alone_separate_the_planted_clusters(model, catalogue):
     # The code without the artist fingerprint: the network itself must have learned the clusters.
-    codes = model.codes(catalogue.tracks)
-    assert codes.shape == (len(catalogue.tracks), model.config.code_dim)
-    assert recall_at_5(catalogue, codes) >= CLUSTER_RECALL_AT_5
-    holdout = catalogue.tracks[schema.HOLDOUT].to_numpy()
-    assert recall_at_5(catalogue, codes, holdout) >= CLUSTER_RECALL_AT_5
+    check_style_separates_clusters(model, catalogue, "codes", model.config.code_dim)
 
 
 def test_embedding_recovers_clusters_and_is_float32(model, catalogue):
@@ -63,30 +54,15 @@ def test_embedding_recovers_clusters_and_is_float32(model, catalogue):
 
 
 def test_holdout_genres_are_hidden(model, catalogue):
-    tracks = catalogue.tracks.copy()
-    holdout = tracks[schema.HOLDOUT].to_numpy()
-    tracks.loc[holdout, schema.GENRES] = pd.Series(
-        [["genre05"]] * int(holdout.sum()), index=tracks.index[holdout]
-    )
-    relabelled = AutoencoderModel(progress=False, **SETTINGS).fit(tracks, seed=5)
-    np.testing.assert_array_equal(relabelled.embed(tracks), model.embed(catalogue.tracks))
+    check_holdout_genres_are_hidden(model, catalogue, SETTINGS)
 
 
 def test_same_seed_same_embeddings_other_seed_differs(model, catalogue):
-    again = AutoencoderModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=5)
-    np.testing.assert_array_equal(again.embed(catalogue.tracks), model.embed(catalogue.tracks))
-    other = AutoencoderModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=6)
-    assert not np.array_equal(other.codes(catalogue.tracks), model.codes(catalogue.tracks))
+    check_same_seed_same_embeddings(model, catalogue, SETTINGS, "codes")
 
 
 def test_save_load_round_trip(model, catalogue, tmp_path):
-    model.save(tmp_path)
-    saved = sorted(p.name for p in tmp_path.iterdir())
-    assert saved == ["config.json", "genre_classifier.pt", "scaler.json", "weights.pt"]
-    torch.load(tmp_path / "weights.pt", weights_only=True)  # a plain state dict, no pickle
-    loaded = AutoencoderModel.load(tmp_path)
-    np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))
-    assert loaded.summary() == model.summary()
+    check_save_load_round_trip(model, catalogue, tmp_path)
 
 
 def test_summary_reports_losses_and_average_similarity(model):

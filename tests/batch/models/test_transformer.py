@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
-import torch
 
-from factories import cluster_recall, planted_catalogue
+from factories import planted_catalogue
+from learned_model_checks import (
+    FIT_SEED,
+    check_holdout_genres_are_hidden,
+    check_same_seed_same_embeddings,
+    check_save_load_round_trip,
+    check_style_separates_clusters,
+)
 from spotrec import schema
 from spotrec.models.transformer import OBJECTIVES, TransformerModel
-from spotrec.neighbours import exact_top_n, to_frame
 
-# Planted clusters differ in genre and audio; a working model puts >= 90% of each track's five
-# nearest neighbours in its own cluster (a random embedding gets ~1/6).
-CLUSTER_RECALL_AT_5 = 0.9
 SETTINGS = {"epochs": 12, "batch_size": 32}
 
 
@@ -27,26 +28,13 @@ def catalogue():
 
 @pytest.fixture(scope="module")
 def model(catalogue):
-    return TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=5)
-
-
-def recall_at_5(catalogue, embeddings, seeds_mask=None) -> float:
-    idx, scores = exact_top_n(embeddings, catalogue.song_ids, 5, progress=False)
-    frame = to_frame(catalogue.tracks[schema.TRACK_ID].to_numpy(), idx, scores)
-    if seeds_mask is not None:
-        seeds = set(catalogue.tracks.loc[seeds_mask, schema.TRACK_ID])
-        frame = frame[frame[schema.NB_TRACK_ID].isin(seeds)]
-    return cluster_recall(catalogue, frame, k=5)
+    return TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=FIT_SEED)
 
 
 def test_style_vectors_alone_separate_the_planted_clusters(model, catalogue):
     # Without the artist fingerprint: the CLS vector itself must place tracks by cluster, and
     # holdout tracks (genre token UNKNOWN) by their audio.
-    style = model.style_vectors(catalogue.tracks)
-    assert style.shape == (len(catalogue.tracks), model.config.d_model)
-    assert recall_at_5(catalogue, style) >= CLUSTER_RECALL_AT_5
-    holdout = catalogue.tracks[schema.HOLDOUT].to_numpy()
-    assert recall_at_5(catalogue, style, holdout) >= CLUSTER_RECALL_AT_5
+    check_style_separates_clusters(model, catalogue, "style_vectors", model.config.d_model)
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -59,32 +47,15 @@ def test_every_objective_trains_and_embeds(objective, catalogue):
 
 
 def test_holdout_genres_are_hidden(model, catalogue):
-    tracks = catalogue.tracks.copy()
-    holdout = tracks[schema.HOLDOUT].to_numpy()
-    tracks.loc[holdout, schema.GENRES] = pd.Series(
-        [["genre05"]] * int(holdout.sum()), index=tracks.index[holdout]
-    )
-    relabelled = TransformerModel(progress=False, **SETTINGS).fit(tracks, seed=5)
-    np.testing.assert_array_equal(relabelled.embed(tracks), model.embed(catalogue.tracks))
+    check_holdout_genres_are_hidden(model, catalogue, SETTINGS)
 
 
 def test_same_seed_same_embeddings_other_seed_differs(model, catalogue):
-    again = TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=5)
-    np.testing.assert_array_equal(again.embed(catalogue.tracks), model.embed(catalogue.tracks))
-    other = TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=6)
-    assert not np.array_equal(
-        other.style_vectors(catalogue.tracks), model.style_vectors(catalogue.tracks)
-    )
+    check_same_seed_same_embeddings(model, catalogue, SETTINGS, "style_vectors")
 
 
 def test_save_load_round_trip(model, catalogue, tmp_path):
-    model.save(tmp_path)
-    saved = sorted(p.name for p in tmp_path.iterdir())
-    assert saved == ["config.json", "genre_classifier.pt", "scaler.json", "weights.pt"]
-    torch.load(tmp_path / "weights.pt", weights_only=True)
-    loaded = TransformerModel.load(tmp_path)
-    np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))
-    assert loaded.summary() == model.summary()
+    check_save_load_round_trip(model, catalogue, tmp_path)
 
 
 def test_genre_profiles_are_distributions_predicted_from_audio(model, catalogue):
