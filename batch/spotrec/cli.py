@@ -40,7 +40,11 @@ def _register(subparsers: argparse._SubParsersAction, name: str, module_name: st
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spotrec", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="spotrec",
+        description="Music recommendations for the Spotify Tracks catalogue: build the "
+        "neighbour lists, evaluate them, serve them, publish them to AWS.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
