@@ -168,12 +168,18 @@ def get_search():
     return search_tracks(store(), base_url(), query, words, limit, offset)
 
 
-@app.get("/v1/tracks/<track_id>")
-def get_track(track_id: str):
+def one_track_document(track_id: str) -> dict:
+    """The T# document of one well-formed, known track id (400 / 404 otherwise)."""
     check_track_id(track_id)
     document = track_documents([track_id]).get(track_key(track_id))
     if document is None:
         raise NotFound(f"unknown track id {track_id}")
+    return document
+
+
+@app.get("/v1/tracks/<track_id>")
+def get_track(track_id: str):
+    document = one_track_document(track_id)
     return track_object(TrackSummary.decode(document["track"]), base_url())
 
 
@@ -195,11 +201,7 @@ def get_tracks():
 
 @app.get("/v1/audio-features/<track_id>")
 def get_audio_features(track_id: str):
-    check_track_id(track_id)
-    document = track_documents([track_id]).get(track_key(track_id))
-    if document is None:
-        raise NotFound(f"unknown track id {track_id}")
-    return audio_features_object(document, base_url())
+    return audio_features_object(one_track_document(track_id), base_url())
 
 
 # --- errors --------------------------------------------------------------------------------------
