@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,12 +29,7 @@ from pathlib import Path
 from spotrec.lambda_package import SIZE_TARGET_BYTES, package_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' local-AWS helpers: one moto server recipe
 
 
 def command(module_name: str, argv: list[str]) -> None:
@@ -51,20 +44,6 @@ def synthetic_build(workdir: Path, tracks: int) -> Path:
     command("spotrec.data.synth", ["--out", str(csv), "--tracks", str(tracks)])
     command("spotrec.build", ["--data", str(csv), "--out", str(out), "--models", "cosine"])
     return out
-
-
-def start_moto() -> object:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ.update({**CREDENTIALS, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
-    return server
 
 
 def bench_publish(build: Path, workers: int) -> str:
@@ -158,14 +137,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--sam-build", action="store_true", help="also measure .aws-sam/build")
     args = parser.parse_args()
-    server = start_moto()
-    try:
-        with tempfile.TemporaryDirectory() as workdir:
-            build = args.build or synthetic_build(Path(workdir), args.tracks)
-            table = bench_publish(build, args.workers)
-            bench_handler(build, table, args.repeat)
-    finally:
-        server.stop()
+    from aws_support import moto_server
+
+    with moto_server(), tempfile.TemporaryDirectory() as workdir:
+        build = args.build or synthetic_build(Path(workdir), args.tracks)
+        table = bench_publish(build, args.workers)
+        bench_handler(build, table, args.repeat)
     if args.sam_build:
         sam_build_size()
 

@@ -29,34 +29,18 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spotrec.models.learned import LearnedModel
+from spotrec.models.learned import LearnedConfig, LearnedModel
 from spotrec.models.training import LossFn, TrainingHistory, deterministic_torch
 
 log = logging.getLogger("spotrec.models.autoencoder")
 
 
 @dataclass(frozen=True)
-class AutoencoderConfig:
+class AutoencoderConfig(LearnedConfig):
     code_dim: int = 32
     hidden_dim: int = 256
     epochs: int = 12
-    batch_size: int = 512
-    learning_rate: float = 3e-3
-    genre_dropout: float = 0.5
     genre_loss_weight: float = 1.0
-    # Predicted genre profile (embedding_parts.genre_profile): its share of the cosine, the share of
-    # the true labels in a labeled track's profile, and the audio -> genre classifier's size.
-    genre_weight: float = 0.5
-    genre_label_share: float = 0.5
-    classifier_epochs: int = 16
-    classifier_hidden: int = 256
-    # Style vector from the audio-only pathway (genre input hidden) for EVERY track, so labeled
-    # and unlabeled tracks share one space; labels enter the embedding via the genre profile.
-    style_from_audio_only: bool = True
-    artist_weight: float = 0.15
-    jitter_weight: float = 0.01
-    fingerprint_dim: int = 64
-    validation_fraction: float = 0.1
 
 
 class AutoencoderNetwork(nn.Module):

@@ -2,10 +2,9 @@
 genre vocabulary, the network's epoch loop, then the audio -> genre classifier), the genre
 profile, the composed embedding (embedding_parts.compose_embedding), and persistence.
 
-A subclass sets ``name`` and ``config_class`` (a frozen dataclass with the fields used here:
-epochs, batch_size, learning_rate, classifier_epochs, classifier_hidden, genre_label_share,
-genre_weight, artist_weight, jitter_weight, fingerprint_dim, validation_fraction) and
-implements ``_new_network``, ``_loss_fn``, ``_figures`` and ``_style``.
+A subclass sets ``name`` and ``config_class`` (a frozen dataclass extending LearnedConfig with
+its network's settings and ``epochs``) and implements ``_new_network``, ``_loss_fn``,
+``_figures`` and ``_style``.
 
 Saved files: config.json (name, seed, config, genre vocabulary, figures), scaler.json, and two
 torch state dicts (weights.pt, genre_classifier.pt) loaded with ``weights_only=True``.
@@ -14,7 +13,7 @@ torch state dicts (weights.pt, genre_classifier.pt) loaded with ``weights_only=T
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import ClassVar, Self, TypeVar
 
@@ -45,6 +44,28 @@ SCALER_FILE = "scaler.json"
 CLASSIFIER_FILE = "genre_classifier.pt"
 
 ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+@dataclass(frozen=True)
+class LearnedConfig:
+    """The settings both learned models share: training loop and the embedding's parts."""
+
+    batch_size: int = 512
+    learning_rate: float = 3e-3
+    genre_dropout: float = 0.5
+    # Predicted genre profile (embedding_parts.genre_profile): its share of the cosine, the share of
+    # the true labels in a labeled track's profile, and the audio -> genre classifier's size.
+    genre_weight: float = 0.5
+    genre_label_share: float = 0.5
+    classifier_epochs: int = 16
+    classifier_hidden: int = 256
+    # Style vector from the audio-only pathway (genre input hidden) for EVERY track, so labeled
+    # and unlabeled tracks share one space; labels enter the embedding via the genre profile.
+    style_from_audio_only: bool = True
+    artist_weight: float = 0.15
+    jitter_weight: float = 0.01
+    fingerprint_dim: int = 64
+    validation_fraction: float = 0.1
 
 
 class LearnedModel:

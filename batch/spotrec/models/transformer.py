@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spotrec.models.learned import LearnedModel
+from spotrec.models.learned import LearnedConfig, LearnedModel
 from spotrec.models.training import LossFn, TrainingHistory, deterministic_torch
 
 log = logging.getLogger("spotrec.models.transformer")
@@ -39,30 +39,14 @@ OBJECTIVES = ("genre", "masked", "mix")
 
 
 @dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(LearnedConfig):
     objective: str = "genre"
     d_model: int = 32
     heads: int = 4
     layers: int = 2
     feedforward: int = 64
     epochs: int = 6
-    batch_size: int = 512
-    learning_rate: float = 3e-3
-    genre_dropout: float = 0.5
     mask_rate: float = 0.25
-    # Predicted genre profile (embedding_parts.genre_profile): its share of the cosine, the share of
-    # the true labels in a labeled track's profile, and the audio -> genre classifier's size.
-    genre_weight: float = 0.5
-    genre_label_share: float = 0.5
-    classifier_epochs: int = 16
-    classifier_hidden: int = 256
-    # Style vector from the audio-only pathway (genre input hidden) for EVERY track, so labeled
-    # and unlabeled tracks share one space; labels enter the embedding via the genre profile.
-    style_from_audio_only: bool = True
-    artist_weight: float = 0.15
-    jitter_weight: float = 0.01
-    fingerprint_dim: int = 64
-    validation_fraction: float = 0.1
 
 
 class FeatureTokenizerTransformer(nn.Module):
