@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spotrec import schema
+from spotrec_serving.names import identity_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("spotrec.holdout")
 
 HELP = "sample a reproducible share of artists to hold out (cold-start evaluation)"
-
-
-def _fold(name: str) -> str:
-    return " ".join(name.casefold().split())
 
 
 def read_holdout_artists(path: Path) -> list[str]:
@@ -43,11 +40,11 @@ class HoldoutResult:
 
 def apply_holdout(tracks: pd.DataFrame, artists: list[str]) -> HoldoutResult:
     """Set tracks[HOLDOUT] in place; unknown names are reported, not silently ignored."""
-    wanted = {_fold(a) for a in artists}
+    wanted = {identity_key(a) for a in artists}
     seen: set[str] = set()
 
     def is_held_out(track_artists) -> bool:
-        folded = {_fold(a) for a in track_artists}
+        folded = {identity_key(a) for a in track_artists}
         hits = folded & wanted
         seen.update(hits)
         return bool(hits)

@@ -30,9 +30,11 @@ neighbour list around 10 KB, far under DynamoDB's 400 KB item limit.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from spotrec_serving.names import search_text as normalize_text  # noqa: F401 (re-export)
+from spotrec_serving.names import search_words  # noqa: F401 (re-export)
 
 CURRENT_KEY = "CURRENT"  # physical key of the release pointer: {"run_id", "previous": [...]}
 META_KEY = "META"
@@ -120,17 +122,3 @@ class TrackSummary:
             genres=tuple(genres),
             song_id=song_id,
         )
-
-
-def normalize_text(text: str) -> str:
-    """Case- and accent-insensitive form used by the search index and its queries.
-
-    "Beyoncé" -> "beyonce"; punctuation becomes a word break; CJK and other scripts are kept.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"\w+", stripped))
-
-
-def search_words(text: str) -> list[str]:
-    return normalize_text(text).split()

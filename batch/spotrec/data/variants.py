@@ -22,23 +22,15 @@ machines, and independent of row order.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from spotrec.schema import RAW_ARTIST_SEPARATOR
+from spotrec_serving.names import identity_key as normalize_text
 
 SONG_ID_LENGTH = 16
-_WHITESPACE = re.compile(r"\s+")
 _FIELD_SEPARATOR = "\x1f"  # cannot occur in normalized text, so keys cannot collide by joining
-
-
-def normalize_text(text: str) -> str:
-    """NFKC + casefold + collapse runs of whitespace to one space, trimmed."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _WHITESPACE.sub(" ", folded).strip()
 
 
 def _artist_set_key(artists: str | Iterable[str]) -> str:

@@ -20,6 +20,7 @@ from spotrec.models.training import (
     run_epochs,
     train_validation_split,
 )
+from spotrec_serving.names import identity_key
 
 log = logging.getLogger("spotrec.models.training")
 
@@ -92,10 +93,6 @@ def genre_profile(
     return torch.where(labeled, mixed, predicted).numpy().astype(np.float32)
 
 
-def _normalize_name(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 def _hashed_unit_vector(key: str, dim: int, salt: str) -> np.ndarray:
     """A fixed random unit vector per key, seeded by a hash of the key (stable across runs)."""
     digest = hashlib.blake2b(f"{salt}:{key}".encode(), digest_size=8).digest()
@@ -116,7 +113,7 @@ def artist_fingerprints(artists: Sequence[Sequence[str]], dim: int) -> np.ndarra
     out = np.zeros((len(artists), dim), dtype=np.float64)
     for row, names in enumerate(artists):
         for name in names:
-            key = _normalize_name(str(name))
+            key = identity_key(str(name))
             if key:
                 if key not in cache:
                     cache[key] = _hashed_unit_vector(key, dim, "artist")
