@@ -7,9 +7,8 @@ cannot answer, 500 (logged, no details) for anything unexpected.
 
 from __future__ import annotations
 
-import json
 import os
-import re
+from collections.abc import Callable
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -17,12 +16,14 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from spotrec_serving.config import Config
-from spotrec_serving.errors import ApiError, BadRequest, MethodNotAllowed, NotFound
+from spotrec_serving.config import Config, start_request
+from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_headers, error_json
 from spotrec_serving.factory import make_store
 from spotrec_serving.items import TrackSummary, track_key
-from spotrec_serving.recommend import MAX_RESULTS, RecommendationRequest, recommend
+from spotrec_serving.openapi import openapi_document
+from spotrec_serving.recommend import RecommendationRequest, check_seed_shape, recommend
 from spotrec_serving.release import current_release, fetch_items
+from spotrec_serving.routes import Route, route_named, routes_matching
 from spotrec_serving.search import search_tracks
 from spotrec_serving.spotify import audio_features_object, track_object
 from spotrec_serving.validation import (
@@ -56,10 +57,19 @@ def count(name: str) -> None:
 
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
-# Paths served with GET; any other method on them is a 405 rather than a 404.
-KNOWN_PATHS = re.compile(
-    r"^/v1/(recommendations(/available-genre-seeds)?|search|tracks(/[^/]+)?|audio-features/[^/]+)/?$"
-)
+# Route functions registered by name: a test checks every routes.ROUTES entry has one.
+REGISTERED: dict[str, Callable] = {}
+
+
+def route(name: str) -> Callable[[Callable], Callable]:
+    """Register a route function under its routes.ROUTES entry (path and method from there)."""
+    entry = route_named(name)
+
+    def register(function: Callable) -> Callable:
+        REGISTERED[name] = function
+        return app.route(entry.resolver_path, method=entry.method)(function)
+
+    return register
 
 
 def instrumented(handler):
@@ -79,6 +89,7 @@ def instrumented(handler):
 
 @instrumented
 def lambda_handler(event: dict, context: object) -> dict:
+    start_request()  # the DynamoDB time budget of this request (config.py)
     logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
     count("Requests")
     return app.resolve(event, context)
@@ -92,6 +103,17 @@ def param(name: str) -> str | None:
     return single_param(
         event.query_string_parameters, event.multi_value_query_string_parameters, name
     )
+
+
+def int_param(entry: Route, name: str) -> int | None:
+    """An integer query parameter, checked against the range the route table (and so the
+    OpenAPI document) declares. Absent: its default, or None when it has none."""
+    spec = entry.param(name)
+    low, high = spec.int_range
+    text = param(name)
+    if text is None and spec.default is None:
+        return None
+    return parse_int(text, name, default=spec.default, low=low, high=high)
 
 
 def base_url() -> str:
@@ -121,29 +143,26 @@ def track_documents(track_ids: list[str]) -> dict[str, dict]:
 # --- routes --------------------------------------------------------------------------------------
 
 
-@app.get("/v1/recommendations")
+@route("Recommendations")
 def get_recommendations():
-    per_seed_text, limit_text = param("per_seed"), param("limit")
-    if per_seed_text is not None and limit_text is not None:
+    entry = route_named("Recommendations")
+    if param("per_seed") is not None and param("limit") is not None:
         raise BadRequest("give either 'limit' (total) or 'per_seed' (per seed), not both")
     request = RecommendationRequest(
         seed_tracks=tuple(
             parse_track_ids(param("seed_tracks"), "seed_tracks", max_count=MAX_IDS_PER_REQUEST)
         ),
         seed_genres=tuple(split_list(param("seed_genres"), "seed_genres")),
-        limit=parse_int(limit_text, "limit", default=20, low=1, high=MAX_RESULTS),
-        per_seed=(
-            None
-            if per_seed_text is None
-            else parse_int(per_seed_text, "per_seed", default=None, low=1, high=MAX_RESULTS)
-        ),
+        limit=int_param(entry, "limit"),
+        per_seed=int_param(entry, "per_seed"),
         model=param("model"),
     )
+    check_seed_shape(request)  # before any store read: bad input is a 400 even with no release
     count("Recommendations")
     return recommend(store(), base_url(), request)
 
 
-@app.get("/v1/recommendations/available-genre-seeds")
+@route("GenreSeeds")
 def get_genre_seeds():
     release = current_release(store())
     # Spotify's object is {"genres": [...]}; the models are our addition, for the web page.
@@ -154,8 +173,9 @@ def get_genre_seeds():
     }
 
 
-@app.get("/v1/search")
+@route("Search")
 def get_search():
+    entry = route_named("Search")
     query = param("q")
     words = parse_query(query)
     kinds = split_list(param("type"), "type")
@@ -163,8 +183,7 @@ def get_search():
         raise BadRequest("missing parameter 'type' (only type=track is supported)")
     if set(kinds) != {"track"}:
         raise BadRequest(f"unsupported type {param('type')[:40]!r}: only type=track is supported")
-    limit = parse_int(param("limit"), "limit", default=20, low=1, high=50)
-    offset = parse_int(param("offset"), "offset", default=0, low=0, high=1000)
+    limit, offset = int_param(entry, "limit"), int_param(entry, "offset")
     return search_tracks(store(), base_url(), query, words, limit, offset)
 
 
@@ -177,13 +196,13 @@ def one_track_document(track_id: str) -> dict:
     return document
 
 
-@app.get("/v1/tracks/<track_id>")
-def get_track(track_id: str):
-    document = one_track_document(track_id)
+@route("Track")
+def get_track(id: str):
+    document = one_track_document(id)
     return track_object(TrackSummary.decode(document["track"]), base_url())
 
 
-@app.get("/v1/tracks")
+@route("Tracks")
 def get_tracks():
     ids_text = param("ids")
     if ids_text is None:
@@ -199,17 +218,27 @@ def get_tracks():
     }
 
 
-@app.get("/v1/audio-features/<track_id>")
-def get_audio_features(track_id: str):
-    return audio_features_object(one_track_document(track_id), base_url())
+@route("AudioFeatures")
+def get_audio_features(id: str):
+    return audio_features_object(one_track_document(id), base_url())
+
+
+@route("OpenApi")
+def get_openapi():
+    return openapi_document(base_url())
 
 
 # --- errors --------------------------------------------------------------------------------------
 
 
-def error_response(status: int, message: str) -> Response:
-    body = json.dumps({"error": {"status": status, "message": message}})
-    return Response(status_code=status, content_type="application/json", body=body)
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Spotify's error shape (errors.error_json); a 503 carries Retry-After."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=error_json(status, message),
+        headers={**error_headers(status), **(headers or {})},
+    )
 
 
 @app.exception_handler(ApiError)
@@ -224,12 +253,14 @@ def handle_api_error(error: ApiError) -> Response:
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response:
     event = app.current_event
-    if KNOWN_PATHS.match(event.path):
-        if event.http_method != "GET":
-            error = MethodNotAllowed(f"method {event.http_method} is not allowed on {event.path}")
-            return error_response(error.status, error.message)
-        # A GET on /v1/tracks/<id> whose id has characters the route pattern refuses.
-        return error_response(400, f"invalid track id in {event.path[:100]!r}")
+    matching = routes_matching(event.path)
+    methods = sorted({entry.method for entry in matching})
+    if matching and event.http_method not in methods:
+        allowed = ", ".join([*methods, "OPTIONS"])
+        message = f"method {event.http_method} is not allowed on {event.path[:100]}"
+        return error_response(405, message, {"Allow": allowed})
+    if matching:  # the route's pattern matched but the resolver refused the path parameter
+        return error_response(400, f"invalid path parameter in {event.path[:100]!r}")
     return error_response(404, f"no such endpoint: {event.http_method} {event.path[:100]}")
 
 

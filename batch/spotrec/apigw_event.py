@@ -3,39 +3,33 @@
 ``build_event`` gives the event ``sam local generate-event apigateway aws-proxy`` would give for
 one request (resource matched against the API's routes, query and headers in their single- and
 multi-value views, base64 for binary bodies). ``load_lambda_handler`` imports the real
-``lambda_handler`` from lambda/app.py, and ``LocalLambdaContext`` stands in for AWS's context, so
-that `spotrec serve` (server.py) runs exactly the code that runs in AWS.
+``lambda_handler`` from lambda/app.py (installed as the top-level module ``app``, as the Lambda
+runtime imports it), and ``LocalLambdaContext`` stands in for AWS's context, so that
+`spotrec serve` (server.py) runs exactly the code that runs in AWS.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
+import importlib
 import os
-import re
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import spotrec
 from spotrec.errors import SpotrecError
+from spotrec_serving.routes import ROUTES
 
-LAMBDA_DIR = Path(spotrec.__file__).resolve().parents[2] / "lambda"
 STAGE = "Prod"  # SAM's implicit API stage, as `sam local start-api` reports it
-# The API's resources, as declared in template.yaml. A request matching none of them still
-# reaches the handler (with resource = path) so the app's own "not found" answer is shown.
-RESOURCES = (
-    "/v1/recommendations/available-genre-seeds",
-    "/v1/recommendations",
-    "/v1/search",
-    "/v1/tracks/{id}",
-    "/v1/tracks",
-    "/v1/audio-features/{id}",
+# The API's resources: the route table's paths, as template.yaml declares them (generated from the
+# same table). A request matching none of them still reaches the handler (with resource = path)
+# so the app's own "not found" answer is shown. Fixed paths first: a literal segment wins over
+# a path parameter, as in API Gateway.
+RESOURCES = tuple(
+    sorted(dict.fromkeys(r.path for r in ROUTES), key=lambda path: ("{" in path, path))
 )
 FORWARDED_HEADERS = ("x-forwarded-proto", "x-forwarded-port")
 # requestContext.identity fields that only an authenticated AWS caller would fill.
@@ -54,18 +48,11 @@ IDENTITY_NULL_FIELDS = [
 LambdaHandler = Callable[[dict, object], dict]
 
 
-def _resource_pattern(resource: str) -> re.Pattern[str]:
-    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
-    return re.compile(f"^{regex}$")
-
-
-RESOURCE_PATTERNS = tuple((resource, _resource_pattern(resource)) for resource in RESOURCES)
-
-
 def match_resource(path: str) -> tuple[str, dict[str, str] | None]:
     """The resource template a decoded path falls under, and its path parameters (or None)."""
-    for resource, pattern in RESOURCE_PATTERNS:
-        found = pattern.match(path)
+    patterns = {r.path: r.pattern for r in ROUTES}
+    for resource in RESOURCES:
+        found = patterns[resource].match(path)
         if found:
             return resource, found.groupdict() or None
     return path, None
@@ -162,23 +149,22 @@ class LocalLambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-def load_lambda_handler(lambda_dir: Path = LAMBDA_DIR) -> LambdaHandler:
-    """`lambda_handler` from lambda/app.py, imported by file path (lambda/ is no package)."""
-    app_file = lambda_dir / "app.py"
-    if not app_file.is_file():
-        raise SpotrecError(
-            f"the Lambda code was not found at {app_file}: `spotrec serve` runs the handler from "
-            "the source tree, so install spotrec from a checkout (pip install -e .)"
-        )
+def load_lambda_handler(module_name: str = "app") -> LambdaHandler:
+    """`lambda_handler` of lambda/app.py: the module ``app``, installed with the spotrec package
+    (pyproject's py-modules) just as the Lambda runtime finds it at the root of CodeUri."""
     # Locally there is no CloudWatch to read the metrics' EMF lines off stdout; keep them off
     # unless the user asks for them.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    if str(lambda_dir) not in sys.path:  # app.py imports its sibling spotrec_serving
-        sys.path.insert(0, str(lambda_dir))
-    loaded = sys.modules.get("app")
-    if loaded is None or Path(getattr(loaded, "__file__", "")).resolve() != app_file:
-        spec = importlib.util.spec_from_file_location("app", app_file)
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules["app"] = loaded
-        spec.loader.exec_module(loaded)
-    return loaded.lambda_handler
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise SpotrecError(
+            f"the Lambda code (module {module_name!r}, lambda/app.py) was not found: install "
+            "spotrec with pip (pip install -e . from a checkout)"
+        ) from exc
+    handler = getattr(module, "lambda_handler", None)
+    if handler is None:
+        raise SpotrecError(f"module {module_name!r} ({module.__file__}) has no lambda_handler")
+    return handler

@@ -22,7 +22,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from spotrec_serving.config import DEFAULT_CURRENT_TTL_SECONDS
+from spotrec_serving.config import (
+    DEFAULT_CURRENT_TTL_SECONDS,
+    check_deadline,
+    dynamodb_client_config,
+)
 from spotrec_serving.items import ATTR_BODY, ATTR_PK, ATTR_RUN_ID, CURRENT_KEY, physical_key
 from spotrec_serving.store import MAX_KEYS_PER_CALL, NoReleaseError, StoreError
 
@@ -50,17 +54,18 @@ def default_region() -> str:
     return os.environ.get("AWS_REGION") or boto3.session.Session().region_name or DEFAULT_REGION
 
 
-def make_client(service: str, *, read_timeout: float = 5.0) -> Any:
+def make_client(service: str, *, read_timeout: float = 5.0, config: Any = None) -> Any:
     """A boto3 client with standard retries; boto3 itself honours AWS_ENDPOINT_URL.
 
     SPOTREC_ENDPOINT_URL, when set and non-empty, wins: `sam local invoke` passes a function
     only the variables its template declares, and the template declares this one (empty in
-    AWS) so a local run can reach a moto server or DynamoDB Local.
+    AWS) so a local run can reach a moto server or DynamoDB Local. ``config`` (a botocore
+    Config) replaces the default timeouts; the API's is config.dynamodb_client_config().
     """
     import boto3
     from botocore.config import Config
 
-    config = Config(
+    config = config or Config(
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=2,
         read_timeout=read_timeout,
@@ -96,7 +101,10 @@ class DynamoDBStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = make_client("dynamodb")
+            # The API's time budget (config.py): short timeouts, and no attempt once it is spent.
+            client = make_client("dynamodb", config=dynamodb_client_config())
+            client.meta.events.register("before-send.dynamodb", check_deadline)
+            self._client = client
         return self._client
 
     def current_run(self) -> str:

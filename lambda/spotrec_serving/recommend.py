@@ -4,16 +4,13 @@ Each seed has a precomputed list in the store: ``N#<model>#<track>`` for a track
 ``G#<model>#<genre>`` for a genre seed. All of them come back in ONE ``get_items`` call, so a
 warm request costs at most 2 store round trips (the CURRENT pointer, cached, and the lists).
 
-Merging (``limit`` mode) is reciprocal rank fusion (Cormack, Clarke & Büttcher, 2009):
+Merging (``limit`` mode) is reciprocal rank fusion (fusion.py, the one implementation the
+batch blend shares), every seed's list weighted 1:
 
     score(song) = sum over seeds of 1 / (RRF_K + rank of the song in that seed's list)
 
-Why RRF: it uses ranks only, so lists whose scores are not comparable (cosine similarities of
-different models, a genre list ordered by representativeness) fuse fairly; a song close to
-several seeds rises above one that is very close to a single seed; and it needs no training.
-k = 60 is the value from the paper: it flattens the weight of the first few ranks, so one seed's
-top hit does not outweigh agreement between seeds. Ties go to the better single rank, then to
-the earlier seed. The reported `score` is the fused RRF score.
+Ties go to the better single rank, then to the earlier seed. The reported `score` is the fused
+RRF score.
 
 ``per_seed=N`` mode (the original project's "N recommendations for each song"): each seed's
 list contributes its N best remaining songs, interleaved in seed order (seed 1's first, seed 2's
@@ -30,12 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
+from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
 from spotrec_serving.items import TrackSummary, genre_key, neighbours_key
 from spotrec_serving.release import current_release, fetch_items
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
 
-RRF_K = 60
 MAX_RESULTS = 100
 MAX_SEEDS = 5
 
@@ -62,16 +59,12 @@ class SeedList:
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
-    fused: dict[str, float] = {}
-    best: dict[str, tuple[int, int, TrackSummary]] = {}  # song -> (rank, seed order, summary)
-    for seed_order, seed_list in enumerate(seed_lists):
-        for rank, (_, summary) in enumerate(seed_list.candidates, start=1):
-            song = summary.song_id
-            fused[song] = fused.get(song, 0.0) + 1.0 / (RRF_K + rank)
-            if song not in best or (rank, seed_order) < best[song][:2]:
-                best[song] = (rank, seed_order, summary)
-    ordered = sorted(fused, key=lambda song: (-fused[song], best[song][0], best[song][1]))
-    return [(fused[song], best[song][2]) for song in ordered[:limit]]
+    """Every seed's list counts 1 (fusion.fuse_ranked_lists); one track per song."""
+    return fuse_ranked_lists(
+        ((1.0, [summary for _, summary in s.candidates]) for s in seed_lists),
+        group=lambda summary: summary.song_id,
+        limit=limit,
+    )
 
 
 def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
@@ -125,7 +118,9 @@ def _seed_lists(seeds: list[tuple[str, str, str]], docs: dict[str, dict]) -> lis
     return lists
 
 
-def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
+def check_seed_shape(request: RecommendationRequest) -> None:
+    """The checks that need no store: run before any read, so bad input is a 400 even when the
+    store is down or no release is published."""
     count = len(request.seed_tracks) + len(request.seed_genres)
     if count == 0:
         raise BadRequest("at least one seed is required: seed_tracks and/or seed_genres")
@@ -139,6 +134,10 @@ def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
     ):
         if len(set(values)) != len(values):
             raise BadRequest(f"duplicate entry in {name}")
+
+
+def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
+    check_seed_shape(request)
     known = set(genres)
     for genre in request.seed_genres:
         if genre not in known:

@@ -1,6 +1,8 @@
 """The blend: fuse the neighbour lists of several models into one list per track.
 
-Weighted reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): a candidate's fused
+Weighted reciprocal rank fusion, as defined once in spotrec_serving.fusion (the API merges the
+seeds' lists with the same code); here it is vectorised over the whole catalogue, and a test
+checks it equals ``fusion.fuse_ranked_lists`` list by list. A candidate's fused
 score for a seed is ``sum over models m of weight_m / (k + rank_m)``, summed over the models
 whose list holds it. Rank-based, so the models' score scales (cosines of different embeddings)
 need no calibration. ``k = 60`` is the paper's value: it damps the gap between rank 1 and 2 so
@@ -36,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec_serving.fusion import RRF_K, rrf_score
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
 DEFAULT_WEIGHTS: dict[str, float] = {"cosine": 0.25, "autoencoder": 0.0, "transformer": 1.0}
 
 
@@ -112,7 +114,7 @@ def blend_neighbours(
         in_depth = np.ones(len(frame), dtype=bool) if depth is None else rank <= depth
         # Candidates: in-depth entries of models with a say, plus the primary's tail (fill).
         keep = (in_depth & (weight_of[name] > 0)) | ((name == primary) & ~in_depth)
-        contribution = np.where(in_depth, weight_of[name] / (k + rank), 0.0)
+        contribution = np.where(in_depth, rrf_score(rank, weight_of[name], k), 0.0)
         parts.append(
             pd.DataFrame(
                 {
@@ -141,7 +143,7 @@ def blend_neighbours(
         fill_rank=("fill_rank", "max"),
     )
     fused["filled"] = fused["score"] == 0.0
-    fused.loc[fused["filled"], "score"] = weight_of[primary] / (k + fused["fill_rank"])
+    fused.loc[fused["filled"], "score"] = rrf_score(fused["fill_rank"], weight_of[primary], k)
     fused = fused.reset_index().sort_values(
         ["seed", "filled", "score", "best_rank", "neighbour"],
         ascending=[True, True, False, True, True],
@@ -203,7 +205,7 @@ def fuse_index_lists(
     for order, name in enumerate(names):
         width = indices[name].shape[1]
         rank = np.arange(1, width + 1, dtype=np.int64)
-        per_model.append((order, rank, weight_of[name] / (k + rank)))
+        per_model.append((order, rank, rrf_score(rank, weight_of[name], k)))
     for lo in range(0, n, chunk_rows):
         hi = min(lo + chunk_rows, n)
         cand = np.concatenate([indices[m][lo:hi] for m in names], axis=1).astype(np.int64)

@@ -1,0 +1,212 @@
+"""The OpenAPI 3.1 document, derived from the route table (routes.ROUTES).
+
+Response schemas state the fields clients rely on and allow more (``additionalProperties``
+is left open), so adding a field to an object does not break the contract. Every error is
+Spotify's shape, built by errors.error_body; a 503 also carries ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from spotrec_serving.errors import error_body
+from spotrec_serving.routes import ROUTES, Route
+
+TITLE = "spotrec"
+VERSION = "1.0.0"
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: a parameter is missing, malformed or out of range",
+    404: "Unknown id",
+    405: "Method not allowed",
+    503: "The store cannot answer (no release yet, throttled, timed out); retry later",
+}
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Object": {"type": "object"},
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "message"],
+                "properties": {
+                    "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                    "message": {"type": "string"},
+                },
+            }
+        },
+        "examples": [error_body(400, "missing parameter 'q'")],
+    },
+    "Track": {
+        "type": "object",
+        "required": ["id", "name", "uri", "type", "href", "artists", "album", "popularity"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "uri": {"type": "string", "pattern": "^spotify:track:"},
+            "type": {"const": "track"},
+            "href": {"type": "string"},
+            "external_urls": {"type": "object"},
+            "artists": {
+                "type": "array",
+                "items": {"type": "object", "required": ["name"]},
+            },
+            "album": {"type": "object", "required": ["name"]},
+            "duration_ms": {"type": "integer"},
+            "explicit": {"type": "boolean"},
+            "popularity": {"type": "integer", "minimum": 0, "maximum": 100},
+            "is_local": {"type": "boolean"},
+            "genres": _STRINGS,
+            "score": {
+                "type": ["number", "null"],
+                "description": "Ours: the fused (or per-seed) score of a recommendation.",
+            },
+        },
+    },
+    "Seed": {
+        "type": "object",
+        "required": ["id", "type", "initialPoolSize", "afterFilteringSize"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"enum": ["TRACK", "GENRE", "ARTIST"]},
+            "href": _NULLABLE_STRING,
+            "initialPoolSize": {"type": "integer", "minimum": 0},
+            "afterFilteringSize": {"type": "integer", "minimum": 0},
+            "afterRelinkingSize": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Recommendations": {
+        "type": "object",
+        "required": ["seeds", "tracks"],
+        "properties": {
+            "seeds": {"type": "array", "items": {"$ref": "#/components/schemas/Seed"}},
+            "tracks": {"type": "array", "items": {"$ref": "#/components/schemas/Track"}},
+        },
+    },
+    "GenreSeeds": {
+        "type": "object",
+        "required": ["genres"],
+        "properties": {"genres": _STRINGS, "models": _STRINGS, "default_model": {}},
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["tracks"],
+        "properties": {
+            "tracks": {
+                "type": "object",
+                "required": ["items", "total", "limit", "offset", "next", "previous"],
+                "properties": {
+                    "href": {"type": "string"},
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Track"}},
+                    "total": {"type": "integer", "minimum": 0},
+                    "limit": {"type": "integer"},
+                    "offset": {"type": "integer"},
+                    "next": _NULLABLE_STRING,
+                    "previous": _NULLABLE_STRING,
+                },
+            }
+        },
+    },
+    "Tracks": {
+        "type": "object",
+        "required": ["tracks"],
+        "properties": {
+            "tracks": {
+                "type": "array",
+                "items": {"oneOf": [{"$ref": "#/components/schemas/Track"}, {"type": "null"}]},
+            }
+        },
+    },
+    "AudioFeatures": {
+        "type": "object",
+        "required": ["id", "type", "uri", "track_href", "duration_ms"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"const": "audio_features"},
+            "uri": {"type": "string"},
+            "track_href": {"type": "string"},
+            "analysis_url": _NULLABLE_STRING,
+            "duration_ms": {"type": "integer"},
+        },
+    },
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    description, schema = route.response
+    responses: dict[str, Any] = {
+        "200": {
+            "description": description,
+            "content": {"application/json": {"schema": _ref(schema)}},
+        }
+    }
+    for status in route.errors:
+        response: dict[str, Any] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+        if status == 503:
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
+        responses[str(status)] = response
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "responses": responses,
+    }
+    if route.description:
+        operation["description"] = route.description
+    if route.parameters:
+        operation["parameters"] = [
+            {
+                "name": p.name,
+                "in": p.location,
+                "required": p.required or p.location == "path",
+                "description": p.description,
+                "schema": copy.deepcopy(p.schema),
+            }
+            for p in route.parameters
+        ]
+    return operation
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": TITLE,
+            "version": VERSION,
+            "description": (
+                "Spotify Web API shaped recommendations from precomputed neighbours. Errors are "
+                'Spotify\'s shape {"error": {"status", "message"}}.'
+            ),
+        },
+        "paths": paths,
+        "components": {"schemas": copy.deepcopy(SCHEMAS)},
+    }
+
+
+def openapi_document(server_url: str | None = None) -> dict[str, Any]:
+    """The document; ``server_url`` (this API's base URL) goes into ``servers``."""
+    document = copy.deepcopy(_document())
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document

@@ -1,0 +1,212 @@
+"""The route table: the ONE description of the API's routes.
+
+Everything else is derived from ``ROUTES``:
+
+* app.py registers each route function with ``route(NAME)`` (path, method from here) and reads
+  integer parameters' ranges from here, so the spec and the checks cannot disagree;
+* the OpenAPI 3.1 document (openapi.py), served at GET /v1/openapi.json;
+* template.yaml's Api events (``python -m spotrec.api_routes --write`` rewrites them; a test
+  checks they agree);
+* the local server's resource list (spotrec.apigw_event) and app.py's "known path" (405) logic.
+
+Adding a route = one ``Route`` entry here + one function in app.py decorated with
+``@route("Name")`` (DEVELOPERS.md, "Adding a route"). Stdlib only: this runs in the Lambda.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from spotrec_serving.items import TRACK_ID_PATTERN
+
+TRACK_ID_REGEX = TRACK_ID_PATTERN.pattern
+MAX_LIMIT = 100  # recommendations (Spotify's cap)
+MAX_IDS = 50  # /v1/tracks?ids= (Spotify's cap)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter. ``schema`` is its JSON Schema (type, bounds, default) as the spec shows it;
+    integer bounds are also what app.py enforces (``int_range``)."""
+
+    name: str
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    location: str = "query"  # "query" | "path"
+    required: bool = False
+
+    @property
+    def int_range(self) -> tuple[int, int]:
+        return self.schema["minimum"], self.schema["maximum"]
+
+    @property
+    def default(self) -> Any:
+        return self.schema.get("default")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API route. ``path`` is in OpenAPI / API Gateway form (``/v1/tracks/{id}``); ``name``
+    is the template's event id; ``responses`` maps a success status to (description, schema
+    name in openapi.SCHEMAS); error responses are added from ``errors``."""
+
+    name: str
+    method: str
+    path: str
+    summary: str
+    parameters: tuple[Param, ...] = ()
+    response: tuple[str, str] = ("OK", "Object")
+    errors: tuple[int, ...] = (400, 503)
+    description: str = ""
+
+    @property
+    def resolver_path(self) -> str:
+        """The path in powertools' form: ``/v1/tracks/<id>``."""
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Matches the concrete paths of this route (a path parameter = one segment)."""
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        return re.compile(f"^{regex}$")
+
+    def param(self, name: str) -> Param:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(f"route {self.name} has no parameter {name!r}")
+
+
+def _int(low: int, high: int, default: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
+def _id_list(max_items: int) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": rf"^[0-9A-Za-z]{{22}}(,[0-9A-Za-z]{{22}}){{0,{max_items - 1}}}$",
+    }
+
+
+# Sent by spotipy (market on tracks/search/recommendations; country on artist top-tracks) and
+# accepted so such clients work; the catalogue has no per-market availability to apply.
+MARKET = Param("market", "Accepted and ignored: the catalogue has no per-market availability.")
+TRACK_ID = Param(
+    "id",
+    "A Spotify track id (22 base-62 characters).",
+    {"type": "string", "pattern": TRACK_ID_REGEX},
+    location="path",
+    required=True,
+)
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "Recommendations",
+        "GET",
+        "/v1/recommendations",
+        "Tracks like up to 5 seeds (tracks and genres), merged from precomputed neighbours.",
+        (
+            Param(
+                "seed_tracks",
+                "Comma-separated track ids. At least one seed in total, at most 5 with "
+                "seed_genres.",
+                _id_list(5),
+            ),
+            Param(
+                "seed_genres",
+                "Comma-separated genres from /v1/recommendations/available-genre-seeds.",
+            ),
+            Param(
+                "limit",
+                "How many tracks in total (reciprocal rank fusion).",
+                _int(1, MAX_LIMIT, 20),
+            ),
+            Param(
+                "per_seed",
+                "Instead of limit: this many tracks per seed, interleaved in seed order.",
+                _int(1, MAX_LIMIT),
+            ),
+            Param("model", "A model from available-genre-seeds' `models` (default: the best)."),
+            MARKET,
+        ),
+        ("Recommendations", "Recommendations"),
+        errors=(400, 404, 503),
+    ),
+    Route(
+        "GenreSeeds",
+        "GET",
+        "/v1/recommendations/available-genre-seeds",
+        "The genres usable as seed_genres, and the models of the current release.",
+        response=("Genres", "GenreSeeds"),
+        errors=(503,),
+    ),
+    Route(
+        "Search",
+        "GET",
+        "/v1/search",
+        "Search tracks by words of their name, artists and album (prefix match).",
+        (
+            Param("q", "The query (at most 200 characters).", required=True),
+            Param("type", "Must be `track`.", {"type": "string", "enum": ["track"]}, required=True),
+            Param("limit", "Page size.", _int(1, 50, 20)),
+            Param("offset", "Index of the first item.", _int(0, 1000, 0)),
+            MARKET,
+        ),
+        ("A page of tracks", "SearchResult"),
+    ),
+    Route(
+        "Track",
+        "GET",
+        "/v1/tracks/{id}",
+        "One track.",
+        (TRACK_ID, MARKET),
+        ("A track", "Track"),
+        errors=(400, 404, 503),
+    ),
+    Route(
+        "Tracks",
+        "GET",
+        "/v1/tracks",
+        "Several tracks (null in place of an unknown id).",
+        (
+            Param(
+                "ids", "Comma-separated track ids (at most 50).", _id_list(MAX_IDS), required=True
+            ),
+            MARKET,
+        ),
+        ("Tracks", "Tracks"),
+    ),
+    Route(
+        "AudioFeatures",
+        "GET",
+        "/v1/audio-features/{id}",
+        "The audio features of one track.",
+        (TRACK_ID,),
+        ("Audio features", "AudioFeatures"),
+        errors=(400, 404, 503),
+    ),
+    Route(
+        "OpenApi",
+        "GET",
+        "/v1/openapi.json",
+        "This document: the OpenAPI 3.1 description of the API.",
+        response=("The OpenAPI document", "Object"),
+        errors=(),
+    ),
+)
+
+ROUTES_BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
+
+
+def route_named(name: str) -> Route:
+    return ROUTES_BY_NAME[name]
+
+
+def routes_matching(path: str) -> list[Route]:
+    """The routes whose path pattern matches a concrete path (any method)."""
+    return [r for r in ROUTES if r.pattern.match(path)]
