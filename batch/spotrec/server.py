@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import logging
 import os
 import posixpath
@@ -37,6 +36,7 @@ from spotrec import schema
 from spotrec.apigw_event import RESOURCES as RESOURCES
 from spotrec.apigw_event import LambdaHandler, LocalLambdaContext, build_event, load_lambda_handler
 from spotrec.errors import SpotrecError
+from spotrec_serving.errors import error_json
 
 HELP = "serve the API (through the Lambda handler) and the web page on this machine"
 
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 API_PREFIX = "/v1/"
+DOCS_PAGE = "/docs"  # Swagger UI over /v1/openapi.json; its files come from swagger-ui-py
+DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js")
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -57,8 +59,28 @@ ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 
 def _error_response(status: int, message: str) -> dict:
-    body = json.dumps({"error": {"status": status, "message": message}})
+    body = error_json(status, message)
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def swagger_ui_dir() -> Path | None:
+    """Swagger UI's static files (the swagger-ui-py package, batch extra), or None."""
+    try:
+        import swagger_ui
+    except ImportError:
+        return None
+    return Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+def docs_file(url_path: str, web_dir: Path = WEB_DIR) -> Path | None:
+    """The file of the /docs page a URL path names (None: not a /docs path, or missing)."""
+    if url_path in (DOCS_PAGE, DOCS_PAGE + "/"):
+        return static_file("/docs.html", web_dir)
+    name = url_path.removeprefix(DOCS_PAGE + "/")
+    assets = swagger_ui_dir()
+    if name == url_path or name not in DOCS_ASSETS or assets is None:
+        return None
+    return static_file("/" + name, assets)
 
 
 def static_file(url_path: str, web_dir: Path = WEB_DIR) -> Path | None:
@@ -142,7 +164,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._send(status, headers, data)
 
     def _serve_static(self) -> None:
-        file = static_file(urlsplit(self.path).path, self.server.web_dir)
+        url_path = urlsplit(self.path).path
+        if url_path == DOCS_PAGE or url_path.startswith(DOCS_PAGE + "/"):
+            file = docs_file(url_path, self.server.web_dir)
+        else:
+            file = static_file(url_path, self.server.web_dir)
         if file is None:
             self._send(
                 HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain; charset=utf-8"}, b"not found\n"
