@@ -113,6 +113,13 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     do_PUT = do_PATCH = do_DELETE = do_POST
 
+    def __getattr__(self, name: str):
+        # Any other method (TRACE, CONNECT, made-up ones) goes the same way, so the API answers
+        # 405 in its error shape instead of http.server's 501 HTML page.
+        if name.startswith("do_"):
+            return self.do_POST
+        raise AttributeError(name)
+
     def do_OPTIONS(self) -> None:
         # In AWS the API's CORS configuration answers preflights without calling the Lambda.
         headers = {

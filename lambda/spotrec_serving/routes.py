@@ -93,6 +93,7 @@ def _id_list(max_items: int) -> dict[str, Any]:
     }
 
 
+NON_EMPTY = {"type": "string", "minLength": 1}
 # Sent by spotipy (market on tracks/search/recommendations; country on artist top-tracks) and
 # accepted so such clients work; the catalogue has no per-market availability to apply.
 MARKET = Param("market", "Accepted and ignored: the catalogue has no per-market availability.")
@@ -120,6 +121,7 @@ ROUTES: tuple[Route, ...] = (
             Param(
                 "seed_genres",
                 "Comma-separated genres from /v1/recommendations/available-genre-seeds.",
+                NON_EMPTY,
             ),
             Param(
                 "limit",
@@ -131,7 +133,11 @@ ROUTES: tuple[Route, ...] = (
                 "Instead of limit: this many tracks per seed, interleaved in seed order.",
                 _int(1, MAX_LIMIT),
             ),
-            Param("model", "A model from available-genre-seeds' `models` (default: the best)."),
+            Param(
+                "model",
+                "A model from available-genre-seeds' `models` (default: the best).",
+                NON_EMPTY,
+            ),
             MARKET,
         ),
         ("Recommendations", "Recommendations"),
@@ -151,7 +157,12 @@ ROUTES: tuple[Route, ...] = (
         "/v1/search",
         "Search tracks by words of their name, artists and album (prefix match).",
         (
-            Param("q", "The query (at most 200 characters).", required=True),
+            Param(
+                "q",
+                "The query: words matched as prefixes of the name, artists and album words.",
+                {"type": "string", "minLength": 1, "maxLength": 200},
+                required=True,
+            ),
             Param("type", "Must be `track`.", {"type": "string", "enum": ["track"]}, required=True),
             Param("limit", "Page size.", _int(1, 50, 20)),
             Param("offset", "Index of the first item.", _int(0, 1000, 0)),
