@@ -70,6 +70,7 @@ def write_synthetic_build(out: Path, n_tracks: int = 120, n_genres: int = 6, top
         "models": ["cosine"],
         "default_model": "cosine",
         "top_n": top_n,
+        "counts": {"tracks": n_tracks},
     }
     path = write_build(out, tracks, neighbours, manifest_fields)
     return SyntheticBuild(path, ids, genres)

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 from jsonschema import Draft202012Validator
-from lambda_fixtures import A, B, C, D, E, F, LAMBDA_CONTEXT, load_event, with_path, with_query
+from lambda_fixtures import LAMBDA_CONTEXT, A, B, C, D, E, F, load_event, with_path, with_query
 
 from spotrec_serving.errors import RETRY_AFTER_SECONDS
 from spotrec_serving.routes import ROUTES, route_named
