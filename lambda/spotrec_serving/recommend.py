@@ -32,9 +32,9 @@ from spotrec_serving.items import TrackSummary, genre_key, neighbours_key
 from spotrec_serving.release import current_release, fetch_items
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
+from spotrec_serving.validation import MAX_SEEDS
 
 MAX_RESULTS = 100
-MAX_SEEDS = 5
 
 Ranked = list[tuple[float, "TrackSummary"]]  # (score, track), best first
 

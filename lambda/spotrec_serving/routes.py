@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spotrec_serving.items import TRACK_ID_PATTERN
+from spotrec_serving.recommend import MAX_RESULTS as MAX_LIMIT
+from spotrec_serving.validation import MAX_IDS_PER_REQUEST as MAX_IDS
+from spotrec_serving.validation import MAX_QUERY_CHARS, MAX_SEEDS
 
 TRACK_ID_REGEX = TRACK_ID_PATTERN.pattern
-MAX_LIMIT = 100  # recommendations (Spotify's cap)
-MAX_IDS = 50  # /v1/tracks?ids= (Spotify's cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +115,9 @@ ROUTES: tuple[Route, ...] = (
         (
             Param(
                 "seed_tracks",
-                "Comma-separated track ids. At least one seed in total, at most 5 with "
+                f"Comma-separated track ids. At least one seed in total, at most {MAX_SEEDS} with "
                 "seed_genres.",
-                _id_list(5),
+                _id_list(MAX_SEEDS),
             ),
             Param(
                 "seed_genres",
@@ -160,7 +161,7 @@ ROUTES: tuple[Route, ...] = (
             Param(
                 "q",
                 "The query: words matched as prefixes of the name, artists and album words.",
-                {"type": "string", "minLength": 1, "maxLength": 200},
+                {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
                 required=True,
             ),
             Param("type", "Must be `track`.", {"type": "string", "enum": ["track"]}, required=True),
@@ -186,7 +187,10 @@ ROUTES: tuple[Route, ...] = (
         "Several tracks (null in place of an unknown id).",
         (
             Param(
-                "ids", "Comma-separated track ids (at most 50).", _id_list(MAX_IDS), required=True
+                "ids",
+                f"Comma-separated track ids (at most {MAX_IDS}).",
+                _id_list(MAX_IDS),
+                required=True,
             ),
             MARKET,
         ),
