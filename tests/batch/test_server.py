@@ -505,3 +505,41 @@ def test_spotrec_serve_command_serves_until_sigterm(tmp_path, monkeypatch):
             process.wait()
     assert process.returncode == 0
     assert "spotrec: stopped" in out
+
+
+# --- the contract pages: /docs (Swagger UI) and any HTTP method ----------------------------------
+
+
+def test_docs_page_and_its_swagger_ui_files_are_served(store_dir):
+    assert srv.docs_file("/docs") == srv.WEB_DIR / "docs.html"
+    assert srv.docs_file("/docs/") == srv.WEB_DIR / "docs.html"
+    assert srv.docs_file("/docs/swagger-ui-bundle.js") == (
+        srv.swagger_ui_dir() / "swagger-ui-bundle.js"
+    )
+    for refused in ("/docs/../server.py", "/docs/index.css", "/docs/swagger-ui.js.map"):
+        assert srv.docs_file(refused) is None  # only the two files the page loads
+    with serving(srv.make_server(store_dir, port=0, lambda_handler=RecordingHandler({}))) as server:
+        status, headers, data = fetch(server, "GET", "/docs")
+        assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert b"/docs/swagger-ui-bundle.js" in data and b"https://" not in data  # no CDN
+        status, headers, data = fetch(server, "GET", "/docs/swagger-ui-bundle.js")
+        assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+        assert b"SwaggerUIBundle" in data
+        status, _, data = fetch(server, "GET", "/docs.js")
+        assert status == 200 and b'"/v1/openapi.json"' in data
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_any_method_on_the_api_reaches_the_handler(store_dir, method):
+    """Not http.server's 501 HTML page: the handler answers (a 405 in Spotify's shape)."""
+    handler = RecordingHandler({"statusCode": 405, "body": '{"error": {"status": 405}}'})
+    with serving(srv.make_server(store_dir, port=0, lambda_handler=handler)) as server:
+        status, _, data = fetch(server, method, "/v1/search")
+    assert (status, json.loads(data)) == (405, {"error": {"status": 405}})
+    assert handler.events[-1]["httpMethod"] == method
+
+
+def test_the_real_handler_answers_405_with_allow(tiny_server):
+    status, headers, data = fetch(tiny_server, "TRACE", "/v1/tracks")
+    assert status == 405 and headers["Allow"] == "GET, OPTIONS"
+    assert json.loads(data)["error"]["status"] == 405
