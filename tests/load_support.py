@@ -31,13 +31,14 @@ class LoadResult:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    failure_kinds: tuple[str, ...] = ()  # "<count>x <method> <name>: <error>", from locust
 
     def line(self, label: str) -> str:
         return (
             f"{label:<10} users {self.users:>2}  {self.seconds} s  {self.requests:>7} requests  "
             f"{self.requests_per_second:8.1f} req/s  p50 {self.p50_ms:5.0f} ms  "
             f"p99 {self.p99_ms:5.0f} ms  errors {self.failures}"
-        )
+        ) + "".join(f"\n    {kind}" for kind in self.failure_kinds)
 
 
 def free_port() -> int:
@@ -115,6 +116,11 @@ def run_locust(
         raise RuntimeError(f"locust failed: {result.stderr[-3000:]}")
     with open(f"{prefix}_stats.csv", newline="") as handle:
         total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+    with open(f"{prefix}_failures.csv", newline="") as handle:
+        kinds = tuple(
+            f"{row['Occurrences']}x {row['Method']} {row['Name']}: {row['Error'][:200]}"
+            for row in csv.DictReader(handle)
+        )
     return LoadResult(
         users=users,
         seconds=seconds,
@@ -123,6 +129,7 @@ def run_locust(
         requests_per_second=float(total["Requests/s"]),
         p50_ms=float(total["50%"]),
         p99_ms=float(total["99%"]),
+        failure_kinds=kinds,
     )
 
 
