@@ -19,6 +19,8 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving.config import Config
 from spotrec_serving.errors import ApiError, BadRequest, MethodNotAllowed, NotFound
+from spotrec_serving.event_store import make_event_store
+from spotrec_serving.events import check_session_id
 from spotrec_serving.factory import make_store
 from spotrec_serving.items import TrackSummary, track_key
 from spotrec_serving.recommend import MAX_RESULTS, RecommendationRequest, recommend
@@ -138,9 +140,16 @@ def get_recommendations():
             else parse_int(per_seed_text, "per_seed", default=None, low=1, high=MAX_RESULTS)
         ),
         model=param("model"),
+        session_id=session_param(),  # events: session-aware (spotrec_serving/session.py)
     )
     count("Recommendations")
-    return recommend(store(), base_url(), request)
+    events = make_event_store() if request.session_id else None
+    return recommend(store(), base_url(), request, events)
+
+
+def session_param() -> str | None:
+    session_id = param("session_id")
+    return None if session_id is None else check_session_id(session_id, "session_id")
 
 
 @app.get("/v1/recommendations/available-genre-seeds")

@@ -49,6 +49,7 @@ class RecommendationRequest:
     limit: int = 20
     per_seed: int | None = None
     model: str | None = None
+    session_id: str | None = None  # events: react within the session (session.py)
 
 
 @dataclass(slots=True)
@@ -59,6 +60,7 @@ class SeedList:
     seed_type: str  # "TRACK" | "GENRE"
     pool_size: int
     candidates: list[tuple[float, TrackSummary]]
+    weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
@@ -67,7 +69,7 @@ def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
     for seed_order, seed_list in enumerate(seed_lists):
         for rank, (_, summary) in enumerate(seed_list.candidates, start=1):
             song = summary.song_id
-            fused[song] = fused.get(song, 0.0) + 1.0 / (RRF_K + rank)
+            fused[song] = fused.get(song, 0.0) + seed_list.weight / (RRF_K + rank)
             if song not in best or (rank, seed_order) < best[song][:2]:
                 best[song] = (rank, seed_order, summary)
     ordered = sorted(fused, key=lambda song: (-fused[song], best[song][0], best[song][1]))
@@ -147,17 +149,32 @@ def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
             )
 
 
-def recommend(store: ItemStore, base_url: str, request: RecommendationRequest) -> dict:
+def recommend(
+    store: ItemStore, base_url: str, request: RecommendationRequest, event_store=None
+) -> dict:
     release = current_release(store)
     model = release.resolve_model(request.model)
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
-    docs = fetch_items(store, release.run_id, [key for _, _, key in seeds])
+    keys = [key for _, _, key in seeds]
+    if request.session_id and event_store is not None:
+        # events: the session summary comes in the same store read (session.py)
+        from spotrec_serving import session
+
+        docs, summary = session.fetch(store, event_store, release.run_id, keys, request.session_id)
+        seed_lists = _seed_lists(seeds, docs)
+        picked = session.react(seed_lists, docs, summary, request.limit, request.per_seed)
+        return _response(base_url, seed_lists, picked)
+    docs = fetch_items(store, release.run_id, keys)
     seed_lists = _seed_lists(seeds, docs)
     if request.per_seed is not None:
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, request.limit)
+    return _response(base_url, seed_lists, picked)
+
+
+def _response(base_url: str, seed_lists: list[SeedList], picked: Ranked) -> dict:
     return {
         "seeds": [
             seed_object(
