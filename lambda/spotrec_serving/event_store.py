@@ -69,7 +69,8 @@ def events_location(environ: Mapping[str, str] | None = None) -> tuple[str, str]
         folder = Path(store) if Path(store).is_dir() else Path(store).parent
         return "sqlite", str(folder / EVENTS_FILE)
     raise ServiceUnavailable(
-        "no event store is configured (set SPOTREC_EVENTS_TABLE, SPOTREC_EVENTS_DB or SPOTREC_STORE)"
+        "no event store is configured "
+        "(set SPOTREC_EVENTS_TABLE, SPOTREC_EVENTS_DB or SPOTREC_STORE)"
     )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from event_store_fixtures import stores
-from lambda_fixtures import A, A2, B, C, D, E, G, H, H2, HG, K
+from lambda_fixtures import H2, HG, A, B, C, D, E, G, H, K
 
 from spotrec_serving.event_ingest import record_events
 from spotrec_serving.events import Event, event_key
@@ -79,7 +79,7 @@ def check_concurrent_writers(item_store, event_store) -> None:
                 if b:
                     batch.append(ev(B, "play", w * 1000 + (b - 1) * 10, "shared-session"))
                 record_events(item_store, event_store, "shared-session", batch)
-        except Exception as exc:  # noqa: BLE001 (reported below)
+        except Exception as exc:
             errors.append(exc)
 
     workers = [threading.Thread(target=writer, args=(w,)) for w in range(threads)]

@@ -10,16 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from lambda_fixtures import (
-    A,
     A2,
+    EVENTS_DIR,
+    LAMBDA_CONTEXT,
+    UNKNOWN,
+    A,
     B,
     C,
     D,
     E,
-    EVENTS_DIR,
     H,
-    LAMBDA_CONTEXT,
-    UNKNOWN,
     response_headers,
 )
 
