@@ -31,7 +31,7 @@ from spotrec_serving.session_summary import Enrichment, apply_events, encode_sum
 from spotrec_serving.store import ItemStore, StoreError
 
 DEFAULT_TTL_DAYS = 180
-MAX_SUMMARY_ATTEMPTS = 8  # conditional-update retries under contention on one session
+MAX_SUMMARY_ATTEMPTS = 16  # conditional-update retries under contention on one session
 
 
 def event_pk(session_id: str, key: str) -> str:
@@ -114,20 +114,29 @@ class DynamoDBEventStore:
             if not applied:
                 return
             version = int(found["version"]["N"]) if found else 0
+            body = {"S": encode_summary(summary)}
             try:
+                if found is None:  # the session's first summary: a put that must not overwrite
+                    self.client.put_item(
+                        TableName=self.table_name,
+                        Item={
+                            ATTR_PK: {"S": summary_pk(session_id)},
+                            ATTR_BODY: body,
+                            "version": {"N": "1"},
+                            "expires_at": {"N": expires},
+                        },
+                        ConditionExpression="attribute_not_exists(#pk)",
+                        ExpressionAttributeNames={"#pk": ATTR_PK},
+                    )
+                    return
                 self.client.update_item(
                     TableName=self.table_name,
                     Key={ATTR_PK: {"S": summary_pk(session_id)}},
                     UpdateExpression="SET #b = :b, #v = :new, #e = :e",
-                    ConditionExpression="attribute_not_exists(#pk) OR #v = :old",
-                    ExpressionAttributeNames={
-                        "#pk": ATTR_PK,
-                        "#b": ATTR_BODY,
-                        "#v": "version",
-                        "#e": "expires_at",
-                    },
+                    ConditionExpression="#v = :old",
+                    ExpressionAttributeNames={"#b": ATTR_BODY, "#v": "version", "#e": "expires_at"},
                     ExpressionAttributeValues={
-                        ":b": {"S": encode_summary(summary)},
+                        ":b": body,
                         ":new": {"N": str(version + 1)},
                         ":old": {"N": str(version)},
                         ":e": {"N": expires},

@@ -13,8 +13,7 @@ Rules, in the order they apply:
    LIKE_SEED_WEIGHT, below 1 so the seeds the client asked for still lead.
 3. Skips push their close neighbours down: a candidate in a skipped track's top-10 has its
    fused score multiplied by NEAR_SKIP_FACTOR (once per such skip).
-4. Tracks already played, liked or saved, and tracks already shown (event ``impression``),
-   are demoted (score x SEEN_FACTOR) so the next page brings new music; they are not removed,
+4. Tracks already played, and tracks already shown (event ``impression``), are demoted (score x SEEN_FACTOR) so the next page brings new music; they are not removed,
    so a short candidate pool still fills the page.
 
 The reported ``score`` is the session-adjusted fused score. The factors are hand-set, not
@@ -41,7 +40,7 @@ logger = logging.getLogger(__name__)
 LIKE_SEED_WEIGHT = 0.7
 NEAR_SKIP_FACTOR = 0.5
 SEEN_FACTOR = 0.3
-SEEN_EVENTS = {"play", "like", "save"}
+SEEN_EVENTS = {"play"}  # a liked track stays: the listener wants it, it is a seed now
 
 
 def fetch(
