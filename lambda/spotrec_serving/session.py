@@ -13,8 +13,9 @@ Rules, in the order they apply:
    LIKE_SEED_WEIGHT, below 1 so the seeds the client asked for still lead.
 3. Skips push their close neighbours down: a candidate in a skipped track's top-10 has its
    fused score multiplied by NEAR_SKIP_FACTOR (once per such skip).
-4. Tracks already played, and tracks already shown (event ``impression``), are demoted (score x SEEN_FACTOR) so the next page brings new music; they are not removed,
-   so a short candidate pool still fills the page.
+4. Tracks already played, and tracks already shown (event ``impression``), are demoted
+   (score x SEEN_FACTOR) so the next page brings new music; they are not removed, so a short
+   candidate pool still fills the page. A liked track is not demoted: it is wanted.
 
 The reported ``score`` is the session-adjusted fused score. The factors are hand-set, not
 learned; benchmarks/bench_events.py measures their effect on listeners with planted tastes.
