@@ -36,6 +36,7 @@ RESOURCES = (
     "/v1/tracks/{id}",
     "/v1/tracks",
     "/v1/audio-features/{id}",
+    "/v1/events",  # events: POST, served by the EventsFunction (lambda/events_app.py)
 )
 FORWARDED_HEADERS = ("x-forwarded-proto", "x-forwarded-port")
 # requestContext.identity fields that only an authenticated AWS caller would fill.

@@ -32,6 +32,7 @@ const state = {
   active: -1, // index of the highlighted option (keyboard)
   searchTimer: null,
   searchSerial: 0, // only the newest search may fill the list
+  shown: [], // ids of the results on screen (sent as the event's impression)
 };
 
 class ApiError extends Error {}
@@ -262,6 +263,7 @@ function requestParams() {
     seed_tracks: state.seeds.map((s) => s.id).join(","),
     model: ui.model.value,
     [perSeed ? "per_seed" : "limit"]: count,
+    session_id: window.spotrecSession.id, // the answer reacts to this session's likes and skips
   };
 }
 
@@ -284,6 +286,16 @@ function renderResults(tracks, perSeed) {
     });
     link.setAttribute("aria-label", `Open ${track.name} in Spotify (new tab)`);
     link.dataset.testid = "result-link";
+    link.addEventListener("click", () => feedback(track, "play", index, false)); // a play
+    const actions = el("td", { className: "actions" });
+    for (const [event, label] of [["like", "Like"], ["skip", "Skip"]]) {
+      const button = el("button", { type: "button", className: `feedback ${event}`, textContent: label });
+      button.setAttribute("aria-label", `${label} ${track.name}`);
+      button.setAttribute("aria-pressed", String(event === "like" && window.spotrecSession.isLiked(track.id)));
+      button.dataset.testid = `result-${event}`;
+      button.addEventListener("click", () => feedback(track, event, index, true));
+      actions.append(button);
+    }
     const genres = el("td", { className: "genres" });
     for (const genre of track.genres || []) genres.append(el("span", { className: "tag", textContent: genre }));
     const score = typeof track.score === "number" ? track.score : null;
@@ -296,11 +308,13 @@ function renderResults(tracks, perSeed) {
         { className: "song" },
         el("span", { className: "result-name", textContent: track.name || "(untitled)" }),
         el("span", { className: "result-artists", textContent: artistNames(track) }),
+        el("span", { className: "result-reason", textContent: window.spotrecSession.reason(track, state.seeds) }),
       ),
       el("td", { className: "album", textContent: (track.album && track.album.name) || "" }),
       genres,
       el("td", { className: "num score" }, el("span", { textContent: formatScore(score) }), bar),
       el("td", { className: "link" }, link),
+      actions,
     ];
     const row = el("tr", {}, ...cells);
     row.dataset.testid = "result-row";
@@ -310,12 +324,29 @@ function renderResults(tracks, perSeed) {
     cells[2].dataset.testid = "result-album";
     cells[3].dataset.testid = "result-genres";
     cells[4].dataset.testid = "result-score";
+    cells[1].querySelector(".result-reason").dataset.testid = "result-reason";
     ui.resultsBody.append(row);
   });
   ui.scoreNote.textContent = perSeed
     ? "Score: how similar each song is to the song of yours it was found for (1 = identical)."
     : "Score: the songs' combined rank across your songs (reciprocal rank fusion); higher is closer.";
   ui.resultsSection.hidden = tracks.length === 0;
+  state.shown = tracks.map((t) => t.id);
+}
+
+// Like / skip: record the event, then ask again so the list updates in place. A play (the
+// Spotify link) is recorded without reloading the list.
+async function feedback(track, event, position, refresh) {
+  showError("");
+  try {
+    const context = { seed_tracks: state.seeds.map((s) => s.id), position };
+    if (ui.model.value) context.model = ui.model.value;
+    await window.spotrecSession.post(track, event, context, state.shown);
+    showStatus(`${event === "like" ? "Liked" : event === "skip" ? "Skipped" : "Played"} “${track.name}”.`);
+    if (refresh) await recommend();
+  } catch (err) {
+    showError(err.message);
+  }
 }
 
 async function recommend() {
@@ -365,5 +396,10 @@ ui.search.addEventListener("focus", () => {
   if (ui.search.value.trim()) onSearchInput();
 });
 ui.recommend.addEventListener("click", recommend);
+$("session-clear").addEventListener("click", () => {
+  window.spotrecSession.clear();
+  showStatus("Session cleared: your next recommendations start fresh.");
+  if (!ui.resultsSection.hidden && state.seeds.length) recommend();
+});
 renderSeeds();
 loadModels();
