@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving.config import Config
 from spotrec_serving.errors import ApiError, BadRequest, MethodNotAllowed, NotFound
-from spotrec_serving.event_store import make_event_store
+from spotrec_serving.event_store import optional_event_store
 from spotrec_serving.events import check_session_id
 from spotrec_serving.factory import make_store
 from spotrec_serving.items import TrackSummary, track_key
@@ -143,7 +143,7 @@ def get_recommendations():
         session_id=session_param(),  # events: session-aware (spotrec_serving/session.py)
     )
     count("Recommendations")
-    events = make_event_store() if request.session_id else None
+    events = optional_event_store() if request.session_id else None
     return recommend(store(), base_url(), request, events)
 
 

@@ -88,3 +88,12 @@ def _make(kind: str, where: str) -> EventStore:
 def make_event_store(environ: Mapping[str, str] | None = None) -> EventStore:
     """The event store for this process, made once per location."""
     return _make(*events_location(environ))
+
+
+def optional_event_store(environ: Mapping[str, str] | None = None) -> EventStore | None:
+    """The event store, or None when none is configured (the read API then answers without
+    session awareness rather than failing: sessions are an extra, not a requirement)."""
+    try:
+        return make_event_store(environ)
+    except ServiceUnavailable:
+        return None

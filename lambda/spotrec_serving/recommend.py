@@ -28,12 +28,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.items import TrackSummary, genre_key, neighbours_key
 from spotrec_serving.release import current_release, fetch_items
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
+
+if TYPE_CHECKING:
+    from spotrec_serving.event_store import EventStore
 
 RRF_K = 60
 MAX_RESULTS = 100
@@ -150,7 +154,10 @@ def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
 
 
 def recommend(
-    store: ItemStore, base_url: str, request: RecommendationRequest, event_store=None
+    store: ItemStore,
+    base_url: str,
+    request: RecommendationRequest,
+    event_store: EventStore | None = None,
 ) -> dict:
     release = current_release(store)
     model = release.resolve_model(request.model)

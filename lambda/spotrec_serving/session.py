@@ -27,6 +27,7 @@ import logging
 from collections.abc import Sequence
 
 from spotrec_serving.errors import ServiceUnavailable
+from spotrec_serving.event_store import EventStore
 from spotrec_serving.items import TrackSummary
 from spotrec_serving.recommend import (
     MAX_RESULTS,
@@ -45,7 +46,7 @@ SEEN_EVENTS = {"play"}  # a liked track stays: the listener wants it, it is a se
 
 
 def fetch(
-    store: ItemStore, event_store, run_id: str, keys: Sequence[str], session_id: str
+    store: ItemStore, event_store: EventStore, run_id: str, keys: Sequence[str], session_id: str
 ) -> tuple[dict[str, dict], dict]:
     """The seed lists and the session summary (empty for a new session), store errors -> 503."""
     try:

@@ -154,3 +154,30 @@ def test_a_base64_body_is_decoded_and_other_methods_are_405(post, events_db):
     event["httpMethod"] = "GET"
     response = events_app.lambda_handler(event, LAMBDA_CONTEXT)
     assert response["statusCode"] == 405
+
+
+def recommend_event(session_id: str) -> dict:
+    event = json.loads((EVENTS_DIR / "recommend.json").read_text())
+    event["queryStringParameters"] = {"seed_tracks": A, "session_id": session_id}
+    event["multiValueQueryStringParameters"] = {"seed_tracks": [A], "session_id": [session_id]}
+    return event
+
+
+def test_recommendations_react_to_events_posted_to_the_session(post, handler):
+    plain = [t["id"] for t in handler(recommend_event(SESSION))[1]["tracks"]]
+    assert plain == [C, E, B, H, D]  # a session without events: the plain answer
+    assert post(body({"track_id": C, "event": "skip"}))[0] == 200
+    status, answer, _ = handler(recommend_event(SESSION))
+    assert status == 200 and C not in [t["id"] for t in answer["tracks"]]
+
+
+def test_a_malformed_session_id_on_recommendations_is_a_400(handler, events_db):
+    status, answer, _ = handler(recommend_event("bad id!"))
+    assert status == 400 and "session_id" in answer["error"]["message"]
+
+
+def test_without_an_event_store_sessions_are_ignored_not_an_error():
+    from spotrec_serving.event_store import optional_event_store
+
+    assert optional_event_store({"SPOTREC_TABLE": "items-only"}) is None
+    assert optional_event_store({"SPOTREC_EVENTS_TABLE": "events"}) is not None
