@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from lambda_fixtures import A, A2, B, C, summary
+from lambda_fixtures import A2, A, B, C, summary
 
 from spotrec_serving.events import Event
 from spotrec_serving.items import TrackSummary
@@ -37,7 +37,7 @@ def test_a_like_replaces_an_earlier_like_of_the_same_track_and_keeps_its_neighbo
 
 
 def test_the_summary_stays_under_its_byte_cap_and_keeps_the_newest_events():
-    big = [[0.5, summary(C)[:1] + ["x" * 900] + summary(C)[2:]] for _ in range(10)]
+    big = [[0.5, [*summary(C)[:1], "x" * 900, *summary(C)[2:]]] for _ in range(10)]
     enrichment = {f"{i:022d}": Enrichment(f"song-{i}", big) for i in range(60)}
     events = [ev(i, f"{i:022d}", "like" if i % 2 else "skip", shown=[B] * 50) for i in range(60)]
     state, _ = apply_events(None, events, enrichment)
