@@ -160,6 +160,7 @@ def get_genre_seeds():
         "genres": release.genres,
         "models": release.models,
         "default_model": release.resolve_model(None),
+        "synthetic": bool(release.meta.get("synthetic")),  # the page hides dead Spotify links
     }
 
 

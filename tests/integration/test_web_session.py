@@ -23,16 +23,21 @@ from serve_support import serving
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module", params=["spotify", "synthetic"])
+def site(request, tmp_path_factory) -> Iterator[tuple[str, Path, str]]:
+    from spotrec import manifest
     from spotrec.server import make_server
+    from spotrec.writers.sqlite import write_store
 
     build = write_tiny_build(tmp_path_factory.mktemp("web-session-build"))
+    if request.param == "synthetic":  # as `spotrec demo` builds it: --synthetic
+        manifest.write_manifest(build, manifest.read_manifest(build) | {"synthetic": True})
+        write_store(build)
     names = ("SPOTREC_TABLE", "SPOTREC_STORE", "SPOTREC_EVENTS_TABLE", "SPOTREC_EVENTS_DB")
     saved = {name: os.environ.pop(name, None) for name in names}
     try:
         with serving(make_server(build, port=0)) as server:
-            yield server.url, build
+            yield server.url, build, request.param
     finally:
         for name, value in saved.items():
             os.environ.pop(name, None)
@@ -109,6 +114,20 @@ def test_like_two_skip_one_and_the_skipped_track_is_gone(page, site):
     page.get_by_test_id("session-clear").click()
     expect(page.get_by_test_id("session-panel")).to_be_hidden()
     assert page.evaluate("window.spotrecSession.id") != session_id
+
+
+def test_synthetic_catalogues_show_no_dead_spotify_links(page, site):
+    from playwright.sync_api import expect
+
+    search_and_pick(page, "morning light", "morning_light")
+    page.get_by_test_id("recommend-button").click()
+    expect(page.get_by_test_id("result-row").first).to_be_visible()
+    if site[2] == "synthetic":
+        expect(page.get_by_test_id("result-link")).to_have_count(0)
+        expect(page.get_by_test_id("score-note")).to_contain_text("synthetic")
+    else:
+        expect(page.get_by_test_id("result-link").first).to_be_visible()
+        expect(page.get_by_test_id("score-note")).not_to_contain_text("synthetic")
 
 
 def test_a_failed_feedback_shows_the_error(page, site):

@@ -33,6 +33,7 @@ const state = {
   searchTimer: null,
   searchSerial: 0, // only the newest search may fill the list
   shown: [], // ids of the results on screen (sent as the event's impression)
+  synthetic: false, // the release's catalogue is synthetic: no "Open in Spotify" links
 };
 
 class ApiError extends Error {}
@@ -245,6 +246,7 @@ async function loadModels() {
     if (body && typeof body.default_model === "string") {
       ui.model.options[0].textContent = `default (${body.default_model})`;
     }
+    state.synthetic = Boolean(body && body.synthetic); // made-up ids: Spotify links lead nowhere
   } catch (err) {
     // The page still works with the fallback list; a real failure shows on the next request.
   }
@@ -313,7 +315,7 @@ function renderResults(tracks, perSeed) {
       el("td", { className: "album", textContent: (track.album && track.album.name) || "" }),
       genres,
       el("td", { className: "num score" }, el("span", { textContent: formatScore(score) }), bar),
-      el("td", { className: "link" }, link),
+      el("td", { className: "link" }, state.synthetic ? null : link),
       actions,
     ];
     const row = el("tr", {}, ...cells);
@@ -330,6 +332,10 @@ function renderResults(tracks, perSeed) {
   ui.scoreNote.textContent = perSeed
     ? "Score: how similar each song is to the song of yours it was found for (1 = identical)."
     : "Score: the songs' combined rank across your songs (reciprocal rank fusion); higher is closer.";
+  if (state.synthetic) {
+    ui.scoreNote.textContent +=
+      " This demo catalogue is synthetic: its songs are made up, so there are no Spotify links.";
+  }
   ui.resultsSection.hidden = tracks.length === 0;
   state.shown = tracks.map((t) => t.id);
 }
