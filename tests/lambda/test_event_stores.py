@@ -59,7 +59,9 @@ def test_the_summary_keeps_the_last_50_events(both):
     assert sum(1 for _ in event_store.iter_events()) == 60
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "dynamodb-http"])
+@pytest.mark.parametrize(
+    "kind", ["sqlite", pytest.param("dynamodb-http", marks=pytest.mark.integration)]
+)
 def test_concurrent_writers_lose_no_event_and_count_each_once(
     kind, store_file, tmp_path, monkeypatch
 ):
