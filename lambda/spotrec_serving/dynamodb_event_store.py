@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from spotrec_serving.dynamodb_store import DynamoDBStore, backoff_delays, make_client
-from spotrec_serving.events import Event
+from spotrec_serving.events import MAX_EVENTS, Event
 from spotrec_serving.items import ATTR_BODY, ATTR_PK, physical_key
 from spotrec_serving.session_summary import Enrichment, apply_events, encode_summary
 from spotrec_serving.store import ItemStore, StoreError
@@ -56,6 +56,7 @@ class DynamoDBEventStore:
         days = ttl_days if ttl_days is not None else os.environ.get("SPOTREC_EVENTS_TTL_DAYS")
         self.ttl_seconds = int(float(days or DEFAULT_TTL_DAYS) * 86400)
         self._sleep = sleep
+        self._executor: ThreadPoolExecutor | None = None
 
     @property
     def client(self) -> Any:
@@ -69,33 +70,46 @@ class DynamoDBEventStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         expires = str(int(time.time()) + self.ttl_seconds)
-        written = 0
         try:
-            for event in events:
-                item = {
-                    ATTR_PK: {"S": event_pk(session_id, event.key)},
-                    "session_id": {"S": session_id},
-                    "track_id": {"S": event.track_id},
-                    "event": {"S": event.event},
-                    "ts": {"N": str(event.timestamp)},
-                    "context": {"S": json.dumps(event.context, separators=(",", ":"))},
-                    "expires_at": {"N": expires},
-                }
-                try:
-                    self.client.put_item(
-                        TableName=self.table_name,
-                        Item=item,
-                        ConditionExpression="attribute_not_exists(#pk)",
-                        ExpressionAttributeNames={"#pk": ATTR_PK},
-                    )
-                    written += 1
-                except ClientError as exc:
-                    if _code(exc) != "ConditionalCheckFailedException":
-                        raise
+            # The conditional puts are independent: send them at once (boto3 clients are
+            # thread-safe), so a batch of 10 costs about one round trip, not ten.
+            outcomes = list(self._pool().map(lambda e: self._put(session_id, e, expires), events))
             self._update_summary(session_id, list(events), dict(enrichment), expires)
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"DynamoDB write to {self.table_name} failed: {exc}") from exc
+        written = sum(outcomes)
         return written, len(events) - written
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=MAX_EVENTS, thread_name_prefix="put")
+        return self._executor
+
+    def _put(self, session_id: str, event: Event, expires: str) -> bool:
+        """Write one event unless its key exists; True when written, False for a duplicate."""
+        from botocore.exceptions import ClientError
+
+        item = {
+            ATTR_PK: {"S": event_pk(session_id, event.key)},
+            "session_id": {"S": session_id},
+            "track_id": {"S": event.track_id},
+            "event": {"S": event.event},
+            "ts": {"N": str(event.timestamp)},
+            "context": {"S": json.dumps(event.context, separators=(",", ":"))},
+            "expires_at": {"N": expires},
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": ATTR_PK},
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def _update_summary(
         self, session_id: str, events: list[Event], enrichment: dict, expires: str
