@@ -36,6 +36,7 @@ from spotrec_serving.recommend import (
     fuse_reciprocal_rank,
     interleave_per_seed,
 )
+from spotrec_serving.session_summary import empty_summary
 from spotrec_serving.store import ItemStore, StoreError
 
 logger = logging.getLogger(__name__)
@@ -56,11 +57,11 @@ def fetch(
         raise ServiceUnavailable(
             "the recommendation store is unavailable; try again later"
         ) from exc
-    return docs, summary or {"events": [], "liked": [], "skipped": [], "shown": []}
+    return docs, summary or empty_summary()
 
 
 def _seed_songs(docs: dict[str, dict]) -> set[str]:
-    return {doc["seed"][8] for doc in docs.values() if doc.get("seed")}
+    return {TrackSummary.decode(doc["seed"]).song_id for doc in docs.values() if doc.get("seed")}
 
 
 def liked_seed_lists(summary: dict, seed_lists: list[SeedList], docs: dict) -> list[SeedList]:
