@@ -181,3 +181,33 @@ def test_without_an_event_store_sessions_are_ignored_not_an_error():
 
     assert optional_event_store({"SPOTREC_TABLE": "items-only"}) is None
     assert optional_event_store({"SPOTREC_EVENTS_TABLE": "events"}) is not None
+
+
+def mutations(seed: int, count: int):
+    """Seeded junk around a valid body: wrong types, missing and extra keys, odd values."""
+    import random
+
+    rng = random.Random(seed)
+    recent = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    junk = [None, True, -1, 10**30, 1.5, "", "x" * 300, [], {}, [None], {"a": 1}, "\u0000", "é"]
+    for _ in range(count):
+        event = {"track_id": A, "event": "like", "timestamp": recent}
+        event |= {"event_id": "e1", "context": {"seed_tracks": [B], "model": "m", "position": 1}}
+        payload = {"session_id": SESSION, "events": [event]}
+        for _ in range(rng.randint(1, 3)):
+            targets = [payload, event, event.get("context")]
+            target = rng.choice([t for t in targets if isinstance(t, dict)])
+            key = rng.choice([*target, "extra"])
+            if rng.random() < 0.2:
+                target.pop(key, None)
+            else:
+                target[key] = copy.deepcopy(rng.choice(junk))
+        yield payload
+
+
+def test_no_junk_body_gets_a_500(post, events_db):
+    for payload in mutations(seed=8, count=300):
+        status, answer, _ = post(payload)
+        assert status in (200, 400), (payload, answer)
+        if status == 400:
+            assert answer["error"]["status"] == 400 and answer["error"]["message"]
