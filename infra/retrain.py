@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Entry point of the retrain container: `retrain train|neighbours|publish|all`.
+"""Entry point of the retrain container: `retrain export-events|train|neighbours|publish|all`.
 
 The Step Functions state machine (template.yaml) runs one AWS Batch job per stage. Jobs share
 the build directory through s3://$SPOTREC_BUCKET/staging/$SPOTREC_RETRAIN_ID/ (a lifecycle
 rule deletes staging after 14 days):
 
+  export-events  `spotrec events export` of the events table (parallel Scan) to
+              staging/<id>/events/events.jsonl, the events log the build reads (--interactions)
   train       fetch the CSV, `spotrec build --stage train`, upload the work dir
   neighbours  one child of the array job: download it, `spotrec build --stage neighbours
               --num-shards N` (the shard index comes from AWS_BATCH_JOB_ARRAY_INDEX), upload
@@ -82,7 +84,11 @@ def fetch_data() -> Path:
 def main(stage: str) -> None:
     models = env("SPOTREC_MODELS", "cosine,autoencoder,transformer,blend")
     common = ["--out", str(BUILD), "--models", models]
-    if stage == "train":
+    if stage == "export-events":
+        target = WORK / "events" / "events.jsonl"
+        spotrec("events", "export", "--table", env("SPOTREC_EVENTS_TABLE"), "--to", str(target))
+        upload(WORK / "events", f"staging/{env('SPOTREC_RETRAIN_ID')}/events/")
+    elif stage == "train":
         spotrec("build", "--stage", "train", "--data", str(fetch_data()), *common)
         upload(BUILD, staging_prefix())
     elif stage == "neighbours":

@@ -18,6 +18,8 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving.config import Config, start_request
 from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_headers, error_json
+from spotrec_serving.event_store import optional_event_store
+from spotrec_serving.events import check_session_id
 from spotrec_serving.factory import make_store
 from spotrec_serving.items import TrackSummary, track_key
 from spotrec_serving.openapi import openapi_document
@@ -56,6 +58,7 @@ def count(name: str) -> None:
 
 
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
+FUNCTION = "ApiFunction"  # this module's routes in the table (POST /v1/events has its own)
 
 # Route functions registered by name: a test checks every routes.ROUTES entry has one.
 REGISTERED: dict[str, Callable] = {}
@@ -156,10 +159,17 @@ def get_recommendations():
         limit=int_param(entry, "limit"),
         per_seed=int_param(entry, "per_seed"),
         model=param("model"),
+        session_id=session_param(),  # events: session-aware (spotrec_serving/session.py)
     )
     check_seed_shape(request)  # before any store read: bad input is a 400 even with no release
     count("Recommendations")
-    return recommend(store(), base_url(), request)
+    events = optional_event_store() if request.session_id else None
+    return recommend(store(), base_url(), request, events)
+
+
+def session_param() -> str | None:
+    session_id = param("session_id")
+    return None if session_id is None else check_session_id(session_id, "session_id")
 
 
 @route("GenreSeeds")
@@ -170,6 +180,7 @@ def get_genre_seeds():
         "genres": release.genres,
         "models": release.models,
         "default_model": release.resolve_model(None),
+        "synthetic": bool(release.meta.get("synthetic")),  # the page hides dead Spotify links
     }
 
 
@@ -253,7 +264,7 @@ def handle_api_error(error: ApiError) -> Response:
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response:
     event = app.current_event
-    matching = routes_matching(event.path)
+    matching = [r for r in routes_matching(event.path) if r.function == FUNCTION]
     methods = sorted({entry.method for entry in matching})
     if matching and event.http_method not in methods:
         allowed = ", ".join([*methods, "OPTIONS"])

@@ -160,3 +160,17 @@ def moto_server() -> Iterator[str]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def create_events_table(client: Any, name: str) -> None:
+    """The events table exactly as template.yaml declares it (EventsTable)."""
+    props = stack_template.resource_properties(
+        stack_template.load_template(TEMPLATE), "EventsTable"
+    )
+    client.create_table(
+        TableName=name,
+        KeySchema=props["KeySchema"],
+        AttributeDefinitions=props["AttributeDefinitions"],
+        BillingMode=props["BillingMode"],
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})

@@ -76,14 +76,14 @@ def test_template_routes_are_generated_from_the_route_table(template):
     assert api_routes.rewrite(TEMPLATE.read_text()) == TEMPLATE.read_text(), (
         "template.yaml's routes differ from the route table: run python -m spotrec.api_routes"
     )
-    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
     declared = {
-        (name, e["Properties"]["Method"], e["Properties"]["Path"])
-        for name, e in events.items()
+        (function, name, e["Properties"]["Method"], e["Properties"]["Path"])
+        for function in ("ApiFunction", "EventsFunction")
+        for name, e in template["Resources"][function]["Properties"]["Events"].items()
         if e["Type"] == "Api"
     }
-    assert declared == {(r.name, r.method, r.path) for r in ROUTES}
-    assert len(declared) >= 7
+    assert declared == {(r.function, r.name, r.method, r.path) for r in ROUTES}
+    assert len(declared) >= 8
 
 
 def test_the_dynamodb_time_budget_fits_the_function_timeout(template):
@@ -103,7 +103,11 @@ def test_the_function_can_only_read_the_table(template):
         assert set(policy) == {"Statement"}, "only inline statements (no broad policy templates)"
         for statement in policy["Statement"]:
             assert statement["Effect"] == "Allow"
-            assert statement["Resource"] == {"Fn::GetAtt": ["Table", "Arn"]}
+            # events: the summary table is read (never written) for ?session_id=
+            assert statement["Resource"] in (
+                {"Fn::GetAtt": ["Table", "Arn"]},
+                {"Fn::GetAtt": ["EventsTable", "Arn"]},
+            )
             listed = statement["Action"]
             actions |= {listed} if isinstance(listed, str) else set(listed)
     assert actions and actions <= READ_ONLY_DYNAMODB
@@ -165,13 +169,14 @@ def test_the_retrain_runs_train_then_sharded_neighbours_then_publish(template):
     while name:
         order.append(name)
         name = states[name].get("Next")
-    assert order == ["Train", "Neighbours", "Publish"]
+    assert order == ["ExportEvents", "Train", "Neighbours", "Publish"]
     for state in states.values():  # .sync: each step waits for its job (all array children)
         assert state["Resource"]["Fn::Sub"].endswith(":states:::batch:submitJob.sync")
     assert states["Neighbours"]["Parameters"]["ArrayProperties"]["Size"] == {
         "Ref": "NeighbourShards"
     }
     assert [s["Parameters"]["ContainerOverrides"]["Command"] for s in states.values()] == [
+        ["retrain", "export-events"],
         ["retrain", "train"],
         ["retrain", "neighbours"],
         ["retrain", "publish"],
@@ -204,3 +209,33 @@ def test_the_batch_job_role_cannot_delete_or_scan(template):
 
 def test_outputs_name_the_api_table_and_bucket(template):
     assert {"ApiUrl", "TableName", "BucketName"} <= set(template["Outputs"])
+
+
+# events -----------------------------------------------------------------------------------------
+
+
+def test_the_events_function_has_its_own_least_privilege_role(template):
+    props = template["Resources"]["EventsFunction"]["Properties"]
+    assert props["Handler"] == "events_app.lambda_handler"
+    grants: dict[str, set[str]] = {}
+    for policy in props["Policies"]:
+        for statement in policy["Statement"]:
+            resource = statement["Resource"]["Fn::GetAtt"][0]
+            grants.setdefault(resource, set()).update(statement["Action"])
+    assert grants == {
+        "EventsTable": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "Table": {"dynamodb:GetItem", "dynamodb:BatchGetItem"},
+    }
+    (route,) = props["Events"].values()
+    assert (route["Properties"]["Path"], route["Properties"]["Method"]) == ("/v1/events", "POST")
+
+
+def test_the_events_table_is_on_demand_with_ttl_and_recovery(template):
+    props = template["Resources"]["EventsTable"]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert template["Parameters"]["EventsTtlDays"]["Default"] == 180
+    settings = template["Resources"]["Api"]["Properties"]["MethodSettings"]
+    assert any(s["ResourcePath"] == "/~1v1~1events" and s["HttpMethod"] == "POST" for s in settings)
+    assert "POST" in template["Resources"]["Api"]["Properties"]["Cors"]["AllowMethods"]

@@ -1,6 +1,6 @@
 """template.yaml's API routes, generated from the route table (spotrec_serving.routes).
 
-    python -m spotrec.api_routes           # rewrite the ApiFunction's Events block in place
+    python -m spotrec.api_routes           # rewrite each function's Events block in place
     python -m spotrec.api_routes --check   # exit 1 if template.yaml disagrees with the table
 
 Only the lines between the BEGIN/END markers are rewritten; everything else in the template
@@ -13,17 +13,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from spotrec_serving.routes import ROUTES
+from spotrec_serving.routes import ROUTES, routes_of
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 BEGIN = "        # BEGIN routes generated from lambda/spotrec_serving/routes.py"
 END = "        # END generated routes"
 HINT = "        # (python -m spotrec.api_routes rewrites this block; do not edit by hand)"
+FUNCTIONS = tuple(dict.fromkeys(route.function for route in ROUTES))
 
 
-def events_block() -> str:
-    lines = [BEGIN, HINT]
-    for route in ROUTES:
+def begin_marker(function: str) -> str:
+    return f"{BEGIN} ({function})"
+
+
+def events_block(function: str) -> str:
+    lines = [begin_marker(function), HINT]
+    for route in routes_of(function):
         lines += [
             f"        {route.name}:",
             "          Type: Api",
@@ -37,12 +42,16 @@ def events_block() -> str:
 
 
 def rewrite(text: str) -> str:
-    """``text`` with the block between the markers replaced by the table's routes."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"template.yaml lacks the markers {BEGIN.strip()!r} / {END.strip()!r}")
-    end = text.index("\n", end) + 1
-    return text[:start] + events_block() + text[end:]
+    """``text`` with each function's block between the markers replaced by its routes."""
+    for function in FUNCTIONS:
+        begin = begin_marker(function)
+        start = text.find(begin)
+        end = text.find(END, start)
+        if start < 0 or end < start:
+            raise ValueError(f"template.yaml lacks the markers {begin.strip()!r} / {END.strip()!r}")
+        end = text.index("\n", end) + 1
+        text = text[:start] + events_block(function) + text[end:]
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

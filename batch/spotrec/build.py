@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", type=int, help="this shard's index (neighbours stage)")
     parser.add_argument("--num-shards", type=int, help="number of shards (neighbours stage)")
     parser.add_argument("--no-store", action="store_true", help="skip writing store.sqlite")
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="the catalogue is synthetic (made-up ids): the page shows no Spotify links",
+    )
 
 
 def parse_models(text: str) -> list[str]:

@@ -30,6 +30,7 @@ DATA_COMMANDS = {
     "stats": "spotrec.data.stats",
     "holdout": "spotrec.holdout",
 }
+EVENTS_COMMANDS = {"export": "spotrec.events_export"}  # docs/events.md
 
 
 def _register(subparsers: argparse._SubParsersAction, name: str, module_name: str) -> None:
@@ -53,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
     for name, module_name in DATA_COMMANDS.items():
         _register(data_sub, name, module_name)
+    events = sub.add_parser("events", help="listening events collected by the API: export")
+    events_sub = events.add_subparsers(
+        dest="events_command", required=True, metavar="EVENTS_COMMAND"
+    )
+    for name, module_name in EVENTS_COMMANDS.items():
+        _register(events_sub, name, module_name)
     return parser
 
 

@@ -75,9 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if args.rebuild or not _is_current(args.out, data, args.models):
         build_parser = argparse.ArgumentParser()
         build_arguments(build_parser)
-        build_args = build_parser.parse_args(
-            ["--data", str(data), "--out", str(args.out), "--models", args.models]
-        )
+        argv = ["--data", str(data), "--out", str(args.out), "--models", args.models]
+        build_args = build_parser.parse_args(argv + ([] if args.data else ["--synthetic"]))
         run_build(build_args)
         marker = {"sha256": _file_digest(data), "models": args.models}
         (args.out / "demo-input.json").write_text(json.dumps(marker))

@@ -107,6 +107,7 @@ def train_stage(args: argparse.Namespace, models: list[str], out: Path, timer: S
                 "bytes": Path(args.data).stat().st_size,
             },
             "seed": args.seed,
+            "synthetic": bool(getattr(args, "synthetic", False)),  # the page hides dead links
             "counts": counts,
             "holdout": holdout_info,
             "model_summaries": summaries,
@@ -229,6 +230,7 @@ def finish_stage(
         "models": models,
         "default_model": default_model,
         "top_n": top_n,
+        "synthetic": state.get("synthetic", False),
         "model_summaries": state["model_summaries"],
         "evaluation": evaluation,
         "files": describe_files(out),

@@ -36,6 +36,7 @@ from spotrec import schema
 from spotrec.apigw_event import RESOURCES as RESOURCES
 from spotrec.apigw_event import LambdaHandler, LocalLambdaContext, build_event, load_lambda_handler
 from spotrec.errors import SpotrecError
+from spotrec.local_events import with_events_route
 from spotrec_serving.errors import error_json
 
 HELP = "serve the API (through the Lambda handler) and the web page on this machine"
@@ -247,7 +248,8 @@ def make_server(
 ) -> SpotrecHTTPServer:
     """A ready, not yet serving, server (port 0 = any free port; see server.url)."""
     described = configure_store(store_dir)
-    handler = lambda_handler or load_lambda_handler()
+    # events: POST /v1/events goes to the events function (local_events.py)
+    handler = lambda_handler or with_events_route(load_lambda_handler())
     try:
         server = SpotrecHTTPServer((host, port), handler, web_dir)
     except OSError as exc:

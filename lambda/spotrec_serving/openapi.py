@@ -20,14 +20,52 @@ ERROR_DESCRIPTIONS = {
     400: "Bad request: a parameter is missing, malformed or out of range",
     404: "Unknown id",
     405: "Method not allowed",
+    413: "The body is over 16 KB",
+    415: "The body is not application/json",
     503: "The store cannot answer (no release yet, throttled, timed out); retry later",
 }
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 
+_TRACK_ID = {"type": "string", "pattern": "^[0-9A-Za-z]{22}$"}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Object": {"type": "object"},
+    "EventsRequest": {
+        "type": "object",
+        "required": ["session_id", "events"],
+        "properties": {
+            "session_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,128}$"},
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 10,
+                "items": {
+                    "type": "object",
+                    "required": ["track_id", "event"],
+                    "properties": {
+                        "track_id": _TRACK_ID,
+                        "event": {"enum": ["play", "like", "skip", "save"]},
+                        "timestamp": {"type": "string", "format": "date-time"},
+                        "event_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+                        "impression": {"type": "array", "maxItems": 50, "items": _TRACK_ID},
+                        "context": {"type": "object"},
+                    },
+                },
+            },
+        },
+    },
+    "EventsAccepted": {
+        "type": "object",
+        "required": ["session_id", "accepted", "duplicates", "event_ids"],
+        "properties": {
+            "session_id": {"type": "string"},
+            "accepted": {"type": "integer", "minimum": 0},
+            "duplicates": {"type": "integer", "minimum": 0},
+            "event_ids": {"type": "array", "items": {"type": "string"}},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -170,6 +208,11 @@ def _operation(route: Route) -> dict[str, Any]:
     }
     if route.description:
         operation["description"] = route.description
+    if route.request_body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(route.request_body)}},
+        }
     if route.parameters:
         operation["parameters"] = [
             {

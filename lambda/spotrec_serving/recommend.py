@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
@@ -33,6 +34,9 @@ from spotrec_serving.release import current_release, fetch_items
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
 from spotrec_serving.validation import MAX_SEEDS
+
+if TYPE_CHECKING:
+    from spotrec_serving.event_store import EventStore
 
 MAX_RESULTS = 100
 
@@ -46,6 +50,7 @@ class RecommendationRequest:
     limit: int = 20
     per_seed: int | None = None
     model: str | None = None
+    session_id: str | None = None  # events: react within the session (session.py)
 
 
 @dataclass(slots=True)
@@ -56,12 +61,13 @@ class SeedList:
     seed_type: str  # "TRACK" | "GENRE"
     pool_size: int
     candidates: list[tuple[float, TrackSummary]]
+    weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
-    """Every seed's list counts 1 (fusion.fuse_ranked_lists); one track per song."""
+    """Each seed's list counts its weight (fusion.fuse_ranked_lists); one track per song."""
     return fuse_ranked_lists(
-        ((1.0, [summary for _, summary in s.candidates]) for s in seed_lists),
+        ((s.weight, [summary for _, summary in s.candidates]) for s in seed_lists),
         group=lambda summary: summary.song_id,
         limit=limit,
     )
@@ -146,17 +152,35 @@ def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
             )
 
 
-def recommend(store: ItemStore, base_url: str, request: RecommendationRequest) -> dict:
+def recommend(
+    store: ItemStore,
+    base_url: str,
+    request: RecommendationRequest,
+    event_store: EventStore | None = None,
+) -> dict:
     release = current_release(store)
     model = release.resolve_model(request.model)
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
-    docs = fetch_items(store, release.run_id, [key for _, _, key in seeds])
+    keys = [key for _, _, key in seeds]
+    if request.session_id and event_store is not None:
+        # events: the session summary comes in the same store read (session.py)
+        from spotrec_serving import session
+
+        docs, summary = session.fetch(store, event_store, release.run_id, keys, request.session_id)
+        seed_lists = _seed_lists(seeds, docs)
+        picked = session.react(seed_lists, docs, summary, request.limit, request.per_seed)
+        return _response(base_url, seed_lists, picked)
+    docs = fetch_items(store, release.run_id, keys)
     seed_lists = _seed_lists(seeds, docs)
     if request.per_seed is not None:
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, request.limit)
+    return _response(base_url, seed_lists, picked)
+
+
+def _response(base_url: str, seed_lists: list[SeedList], picked: Ranked) -> dict:
     return {
         "seeds": [
             seed_object(

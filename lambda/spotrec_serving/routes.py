@@ -61,6 +61,8 @@ class Route:
     response: tuple[str, str] = ("OK", "Object")
     errors: tuple[int, ...] = (400, 503)
     description: str = ""
+    function: str = "ApiFunction"  # the template's function that serves it (its own role)
+    request_body: str | None = None  # schema name in openapi.SCHEMAS of a JSON request body
 
     @property
     def resolver_path(self) -> str:
@@ -213,9 +215,28 @@ ROUTES: tuple[Route, ...] = (
         response=("The OpenAPI document", "Object"),
         errors=(),
     ),
+    Route(
+        "PostEvents",
+        "POST",
+        "/v1/events",
+        "Record plays, likes, saves and skips of one session (shaped like Personalize PutEvents).",
+        response=("Accepted (duplicates of earlier events are counted once)", "EventsAccepted"),
+        errors=(400, 404, 413, 415, 503),
+        description=(
+            "Served by its own function (EventsFunction) with a write-only role. Idempotent: an "
+            "event's key is its event_id, else a hash of session, track, event and timestamp."
+        ),
+        function="EventsFunction",
+        request_body="EventsRequest",
+    ),
 )
 
 ROUTES_BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
+
+
+def routes_of(function: str) -> tuple[Route, ...]:
+    """The routes one template function serves (app.py serves "ApiFunction")."""
+    return tuple(r for r in ROUTES if r.function == function)
 
 
 def route_named(name: str) -> Route:

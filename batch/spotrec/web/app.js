@@ -32,6 +32,8 @@ const state = {
   active: -1, // index of the highlighted option (keyboard)
   searchTimer: null,
   searchSerial: 0, // only the newest search may fill the list
+  shown: [], // ids of the results on screen (sent as the event's impression)
+  synthetic: false, // the release's catalogue is synthetic: no "Open in Spotify" links
 };
 
 class ApiError extends Error {}
@@ -244,6 +246,7 @@ async function loadModels() {
     if (body && typeof body.default_model === "string") {
       ui.model.options[0].textContent = `default (${body.default_model})`;
     }
+    state.synthetic = Boolean(body && body.synthetic); // made-up ids: Spotify links lead nowhere
   } catch (err) {
     // The page still works with the fallback list; a real failure shows on the next request.
   }
@@ -262,6 +265,7 @@ function requestParams() {
     seed_tracks: state.seeds.map((s) => s.id).join(","),
     model: ui.model.value,
     [perSeed ? "per_seed" : "limit"]: count,
+    session_id: window.spotrecSession.id, // the answer reacts to this session's likes and skips
   };
 }
 
@@ -284,6 +288,16 @@ function renderResults(tracks, perSeed) {
     });
     link.setAttribute("aria-label", `Open ${track.name} in Spotify (new tab)`);
     link.dataset.testid = "result-link";
+    link.addEventListener("click", () => feedback(track, "play", index, false)); // a play
+    const actions = el("td", { className: "actions" });
+    for (const [event, label] of [["like", "Like"], ["skip", "Skip"]]) {
+      const button = el("button", { type: "button", className: `feedback ${event}`, textContent: label });
+      button.setAttribute("aria-label", `${label} ${track.name}`);
+      button.setAttribute("aria-pressed", String(event === "like" && window.spotrecSession.isLiked(track.id)));
+      button.dataset.testid = `result-${event}`;
+      button.addEventListener("click", () => feedback(track, event, index, true));
+      actions.append(button);
+    }
     const genres = el("td", { className: "genres" });
     for (const genre of track.genres || []) genres.append(el("span", { className: "tag", textContent: genre }));
     const score = typeof track.score === "number" ? track.score : null;
@@ -296,11 +310,13 @@ function renderResults(tracks, perSeed) {
         { className: "song" },
         el("span", { className: "result-name", textContent: track.name || "(untitled)" }),
         el("span", { className: "result-artists", textContent: artistNames(track) }),
+        el("span", { className: "result-reason", textContent: window.spotrecSession.reason(track, state.seeds) }),
       ),
       el("td", { className: "album", textContent: (track.album && track.album.name) || "" }),
       genres,
       el("td", { className: "num score" }, el("span", { textContent: formatScore(score) }), bar),
-      el("td", { className: "link" }, link),
+      el("td", { className: "link" }, state.synthetic ? null : link),
+      actions,
     ];
     const row = el("tr", {}, ...cells);
     row.dataset.testid = "result-row";
@@ -310,12 +326,33 @@ function renderResults(tracks, perSeed) {
     cells[2].dataset.testid = "result-album";
     cells[3].dataset.testid = "result-genres";
     cells[4].dataset.testid = "result-score";
+    cells[1].querySelector(".result-reason").dataset.testid = "result-reason";
     ui.resultsBody.append(row);
   });
   ui.scoreNote.textContent = perSeed
     ? "Score: how similar each song is to the song of yours it was found for (1 = identical)."
     : "Score: the songs' combined rank across your songs (reciprocal rank fusion); higher is closer.";
+  if (state.synthetic) {
+    ui.scoreNote.textContent +=
+      " This demo catalogue is synthetic: its songs are made up, so there are no Spotify links.";
+  }
   ui.resultsSection.hidden = tracks.length === 0;
+  state.shown = tracks.map((t) => t.id);
+}
+
+// Like / skip: record the event, then ask again so the list updates in place. A play (the
+// Spotify link) is recorded without reloading the list.
+async function feedback(track, event, position, refresh) {
+  showError("");
+  try {
+    const context = { seed_tracks: state.seeds.map((s) => s.id), position };
+    if (ui.model.value) context.model = ui.model.value;
+    await window.spotrecSession.post(track, event, context, state.shown);
+    showStatus(`${event === "like" ? "Liked" : event === "skip" ? "Skipped" : "Played"} “${track.name}”.`);
+    if (refresh) await recommend();
+  } catch (err) {
+    showError(err.message);
+  }
 }
 
 async function recommend() {
@@ -365,5 +402,10 @@ ui.search.addEventListener("focus", () => {
   if (ui.search.value.trim()) onSearchInput();
 });
 ui.recommend.addEventListener("click", recommend);
+$("session-clear").addEventListener("click", () => {
+  window.spotrecSession.clear();
+  showStatus("Session cleared: your next recommendations start fresh.");
+  if (!ui.resultsSection.hidden && state.seeds.length) recommend();
+});
 renderSeeds();
 loadModels();

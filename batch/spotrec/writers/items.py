@@ -279,6 +279,7 @@ def iter_release_items(
             "search_max_prefix": search_max_prefix,
             "search_cap": search_cap,
             "genre_list_size": genre_list_size,
+            "synthetic": bool(manifest.get("synthetic")),  # made-up ids: no Spotify links
             "item_counts": counts,
         },
     )
