@@ -47,13 +47,13 @@ def post_events():
     return record_events(store, make_event_store(), events[0].session_id, events)
 
 
-def error_response(status: int, message: str) -> Response:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """Spotify's error shape (errors.error_json, shared with app.py); a 503 has Retry-After."""
     return Response(
         status_code=status,
         content_type="application/json",
         body=error_json(status, message),
-        headers=error_headers(status),
+        headers={**error_headers(status), **(headers or {})},
     )
 
 
@@ -68,7 +68,8 @@ def handle_api_error(error: ApiError) -> Response:
 def handle_not_found(_: NotFoundError) -> Response:
     request = app.current_event
     if request.path.rstrip("/") == "/v1/events":
-        return error_response(405, f"method {request.http_method} is not allowed on /v1/events")
+        message = f"method {request.http_method} is not allowed on /v1/events"
+        return error_response(405, message, {"Allow": "POST, OPTIONS"})
     return error_response(404, f"no such endpoint: {request.http_method} {request.path[:100]}")
 
 

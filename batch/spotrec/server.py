@@ -123,6 +123,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         # In AWS the API's CORS configuration answers preflights without calling the Lambda.
+        self._read_body()  # an unread body would be parsed as the next request on this socket
         headers = {
             "Allow": ALLOWED_METHODS,
             "Access-Control-Allow-Origin": "*",
@@ -131,8 +132,15 @@ class RequestHandler(BaseHTTPRequestHandler):
         }
         self._send(HTTPStatus.NO_CONTENT, headers, b"")
 
+    def _read_body(self) -> bytes | None:
+        """The request body, read whatever the method: a body left unread on a keep-alive
+        connection would be parsed as the next request."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else None
+
     def _dispatch(self) -> None:
         self._started = time.perf_counter()
+        self._body = self._read_body()
         if urlsplit(self.path).path.startswith(API_PREFIX):
             self._call_lambda()
         elif self.command in ("GET", "HEAD"):
@@ -141,8 +149,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": "GET, HEAD"}, b"")
 
     def _call_lambda(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
+        body = self._body
         # HEAD is answered as GET without the body, as API Gateway does for GET routes.
         method = "GET" if self.command == "HEAD" else self.command
         event = build_event(
