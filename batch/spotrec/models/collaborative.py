@@ -35,10 +35,12 @@ WEIGHT_COLUMNS = ("session_id", "track_id", "weight")
 
 @dataclass(frozen=True)
 class CollaborativeSettings:
-    """ALS settings (implicit's defaults except a stronger regulariser for sparse sessions)."""
+    """ALS settings: implicit's defaults, except a stronger regulariser, which keeps a track seen
+    in few sessions from getting a direction of its own (planted tastes: same-taste cosine 0.15
+    at 0.05, 0.36 at 1.0, dim 32)."""
 
     iterations: int = 15
-    regularization: float = 0.05
+    regularization: float = 1.0
     bm25_k1: float = 100.0
     bm25_b: float = 0.8
     threads: int = 2
