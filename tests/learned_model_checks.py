@@ -15,7 +15,7 @@ from spotrec.neighbours import exact_top_n, to_frame
 # Planted clusters differ in genre and audio; a working model puts >= 90% of each track's five
 # nearest neighbours in its own cluster (a random embedding gets ~1/6).
 CLUSTER_RECALL_AT_5 = 0.9
-SAVED_FILES = ["config.json", "genre_classifier.pt", "scaler.json", "weights.pt"]
+SAVED_FILES = ["artists.json", "config.json", "scaler.json", "weights.pt"]
 FIT_SEED = 5
 
 
@@ -65,4 +65,56 @@ def check_save_load_round_trip(model, catalogue: PlantedCatalogue, tmp_path):
     torch.load(tmp_path / "weights.pt", weights_only=True)  # a plain state dict, no pickle
     loaded = type(model).load(tmp_path)
     np.testing.assert_array_equal(loaded.embed(catalogue.tracks), model.embed(catalogue.tracks))
+    assert loaded.summary() == model.summary()
+
+
+# --- listening mode: content -> collaborative (planted_listening.py) ---------------------------
+# Planted tastes cut across the genre clusters and follow the artist; cold tracks were never
+# played. Plain content finds a cold track's taste among the warm tracks at about chance plus
+# the artist's own few tracks (~0.3 here); content -> listening must do far better.
+COLD_TASTE_AT_10 = 0.8
+LISTENING_SETTINGS = {"listening_dim": 8, "batch_size": 32, "epochs": 30, "learning_rate": 1e-2}
+
+
+def check_listening_beats_content_on_cold_start(model, listening, plain_content):
+    """``model`` was fitted with the planted TRAINING sessions; cold tracks had none."""
+    from planted_listening import taste_precision
+
+    assert model.summary()["mode"] == "listening"
+    embeddings = model.embed(listening.tracks)
+    assert embeddings.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+    learned = taste_precision(listening, embeddings, listening.cold)
+    content = taste_precision(listening, plain_content, listening.cold)
+    assert learned >= COLD_TASTE_AT_10
+    assert learned >= content + 0.3
+
+
+def check_listening_fit_is_deterministic(model, listening, settings: dict):
+    tracks = listening.tracks
+    again = type(model)(progress=False, **settings).fit(
+        tracks, seed=FIT_SEED, listening=listening.train
+    )
+    np.testing.assert_array_equal(again.embed(tracks), model.embed(tracks))
+
+
+def check_listening_hides_holdout_genres(model, listening, settings: dict):
+    """Relabelling holdout tracks changes neither inputs nor targets: same embeddings."""
+    tracks = listening.tracks.copy()
+    holdout = tracks[schema.HOLDOUT].to_numpy()
+    tracks.loc[holdout, schema.GENRES] = pd.Series(
+        [["genre05"]] * int(holdout.sum()), index=tracks.index[holdout]
+    )
+    relabelled = type(model)(progress=False, **settings).fit(
+        tracks, seed=FIT_SEED, listening=listening.train
+    )
+    np.testing.assert_array_equal(relabelled.embed(tracks), model.embed(listening.tracks))
+
+
+def check_listening_save_load_round_trip(model, listening, tmp_path):
+    model.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == SAVED_FILES
+    loaded = type(model).load(tmp_path)
+    assert loaded.mode == "listening"
+    np.testing.assert_array_equal(loaded.embed(listening.tracks), model.embed(listening.tracks))
     assert loaded.summary() == model.summary()

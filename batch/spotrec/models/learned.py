@@ -1,13 +1,22 @@
-"""What the two learned models (autoencoder.py, transformer.py) share: one fit skeleton (scaler,
-genre vocabulary, the network's epoch loop, then the audio -> genre classifier), the genre
-profile, the composed embedding (embedding_parts.compose_embedding), and persistence.
+"""What the two learned models (autoencoder.py, transformer.py) share: the fit skeleton, the two
+training modes, the embedding and persistence. docs/learned-models.md says what each learns.
 
-A subclass sets ``name`` and ``config_class`` (a frozen dataclass extending LearnedConfig with
-its network's settings and ``epochs``) and implements ``_new_network``, ``_loss_fn``,
-``_figures`` and ``_style``.
+Inputs (models/content_inputs.py): audio profile, genres when known (never for holdout tracks),
+the artist. Two modes, chosen by what ``fit`` is given:
 
-Saved files: config.json (name, seed, config, genre vocabulary, figures), scaler.json, and two
-torch state dicts (weights.pt, genre_classifier.pt) loaded with ``weights_only=True``.
+* ``listening`` (``fit(tracks, listening=weights)``, the session_item_weights table of training
+  sessions): content -> collaborative. The target of each track that was listened to is its
+  collaborative vector (models/collaborative.py); the network's style vector goes through a
+  linear ``listening_head`` to predict it (cosine regression or InfoNCE, ``listening_loss``),
+  with genres and artists hidden at random so it also works without them. Then EVERY track,
+  listened to or not, is embedded by the network: a track nobody has played gets neighbours
+  shaped by how people listen to tracks whose content resembles it. The autoencoder also keeps its
+  reconstruction objective, weighted by ``reconstruction_weight``.
+* ``self-supervised`` (no listening): each model's own objective (autoencoder: reconstruction;
+  transformer: genre prediction / masked features); the embedding is the style vector.
+
+Saved files: config.json (name, seed, mode, config, genre vocabulary, figures), artists.json
+(artist vocabulary), scaler.json, weights.pt (a torch state dict, loaded with weights_only=True).
 """
 
 from __future__ import annotations
@@ -15,56 +24,53 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import ClassVar, Self, TypeVar
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
+from spotrec import schema
 from spotrec.models import features
-from spotrec.models.embedding_parts import (
-    AudioGenreClassifier,
-    compose_embedding,
-    fit_audio_genre_classifier,
-    genre_profile,
+from spotrec.models.collaborative import collaborative_vectors
+from spotrec.models.content_inputs import (
+    LISTENING_LOSSES,
+    ContentInputs,
+    artist_vocabulary,
+    listening_loss,
 )
 from spotrec.models.training import (
     EpochLoopSettings,
     LossFn,
-    TrainingHistory,
     deterministic_torch,
     run_epochs,
     train_validation_split,
 )
 
 CONFIG_FILE = "config.json"
+ARTISTS_FILE = "artists.json"
 WEIGHTS_FILE = "weights.pt"
 SCALER_FILE = "scaler.json"
-CLASSIFIER_FILE = "genre_classifier.pt"
-
-ModuleT = TypeVar("ModuleT", bound=nn.Module)
+LISTENING, SELF_SUPERVISED = "listening", "self-supervised"
+EMBED_BATCH = 4096
 
 
 @dataclass(frozen=True)
 class LearnedConfig:
-    """The settings both learned models share: training loop and the embedding's parts."""
+    """The settings both learned models share."""
 
     batch_size: int = 512
     learning_rate: float = 3e-3
     genre_dropout: float = 0.5
-    # Predicted genre profile (embedding_parts.genre_profile): its share of the cosine, the share of
-    # the true labels in a labeled track's profile, and the audio -> genre classifier's size.
-    genre_weight: float = 0.5
-    genre_label_share: float = 0.5
-    classifier_epochs: int = 16
-    classifier_hidden: int = 256
-    # Style vector from the audio-only pathway (genre input hidden) for EVERY track, so labeled
-    # and unlabeled tracks share one space; labels enter the embedding via the genre profile.
-    style_from_audio_only: bool = True
-    artist_weight: float = 0.15
-    jitter_weight: float = 0.01
-    fingerprint_dim: int = 64
+    artist_dropout: float = 0.25
+    artist_dim: int = 32
+    max_artists: int = 4
+    # content -> collaborative (listening mode)
+    listening_dim: int = 32
+    listening_loss: str = "cosine"  # beat InfoNCE on planted tastes (docs/learned-models.md)
+    tau: float = 0.1
+    min_listened_tracks: int = 20  # fewer tracks with listening: self-supervised instead
     validation_fraction: float = 0.1
 
 
@@ -76,108 +82,160 @@ class LearnedModel:
 
     def __init__(self, *, seed: int = 0, progress: bool = True, **overrides) -> None:
         self.config = replace(self.config_class(), **overrides)
+        if self.config.listening_loss not in LISTENING_LOSSES:
+            kind = self.config.listening_loss
+            raise ValueError(f"listening_loss must be one of {LISTENING_LOSSES}, got {kind!r}")
         self.seed = seed
         self.progress = progress
+        self.mode = SELF_SUPERVISED
         self.network: nn.Module | None = None
         self.scaler: features.FeatureScaler | None = None
         self.genres: list[str] = []
-        self.genre_classifier: AudioGenreClassifier | None = None
+        self.artists: list[str] = []
         self.figures: dict = {}
 
     # --- what each model defines ---------------------------------------------------------------
-    def _new_network(self, audio_dim: int, genre_dim: int) -> nn.Module:
+    def _new_network(self, audio_dim: int, genre_dim: int, n_artists: int) -> nn.Module:
+        """A module with ``style_dim`` and ``style(ContentInputs) -> (b, style_dim)``."""
         raise NotImplementedError
 
-    def _loss_fn(self, audio: torch.Tensor, genres: torch.Tensor) -> LossFn:
+    def _self_supervised_loss(self, net, batch: ContentInputs, generator) -> torch.Tensor:
         raise NotImplementedError
 
-    def _figures(self, history: TrainingHistory, audio, genres, validation_rows) -> dict:
-        raise NotImplementedError
+    def _auxiliary_loss(self, net, batch: ContentInputs, generator) -> torch.Tensor | None:
+        """An extra term added in listening mode (autoencoder: reconstruction); None: none."""
+        return None
 
-    def _style(self, tracks: pd.DataFrame) -> np.ndarray:
-        """float32 (n, d): the network's style vector of each track."""
-        raise NotImplementedError
+    @torch.no_grad()
+    def _self_supervised_figures(self, inputs: ContentInputs, validation: torch.Tensor) -> dict:
+        return {}
 
     # --- training ------------------------------------------------------------------------------
-    def _inputs(self, tracks: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
-        """(standardized audio (n, A), genre multi-hot (n, G); all zero for holdout rows)."""
-        audio = torch.from_numpy(self.scaler.transform(tracks))
-        genres = torch.from_numpy(features.genre_matrix(tracks, self.genres))
-        return audio, genres
-
-    def _loop_settings(self, epochs: int, description: str) -> EpochLoopSettings:
-        cfg = self.config
-        return EpochLoopSettings(
-            epochs=epochs,
-            batch_size=cfg.batch_size,
-            learning_rate=cfg.learning_rate,
-            progress=self.progress,
-            description=description,
+    def _inputs(self, tracks: pd.DataFrame) -> ContentInputs:
+        return ContentInputs.of(
+            tracks, self.scaler, self.genres, self.artists, self.config.max_artists
         )
 
-    def fit(self, tracks: pd.DataFrame, *, seed: int | None = None) -> Self:
+    def _build_network(self) -> nn.Module:
+        network = self._new_network(len(self.scaler.columns), len(self.genres), len(self.artists))
+        if self.mode == LISTENING:
+            network.listening_head = nn.Linear(network.style_dim, self.config.listening_dim)
+        return network
+
+    def _listening_targets(self, tracks, listening, seed) -> tuple[torch.Tensor | None, np.ndarray]:
+        """(collaborative vectors or None when there is too little listening, has_evidence)."""
+        if listening is None or len(listening) == 0:
+            return None, np.zeros(len(tracks), dtype=bool)
+        vectors, has_evidence = collaborative_vectors(
+            listening, tracks[schema.TRACK_ID].to_numpy(), dim=self.config.listening_dim, seed=seed
+        )
+        if has_evidence.sum() < max(2, self.config.min_listened_tracks):
+            return None, has_evidence
+        return torch.from_numpy(vectors), has_evidence
+
+    def _listening_loss_fn(self, inputs: ContentInputs, targets: torch.Tensor) -> LossFn:
+        cfg = self.config
+
+        def loss_fn(net, rows, generator, training):
+            batch = inputs.rows(rows)
+            corrupted = batch.corrupted(cfg.genre_dropout, cfg.artist_dropout, generator)
+            predicted = net.listening_head(net.style(corrupted))
+            loss = listening_loss(predicted, targets[rows], cfg.listening_loss, cfg.tau)
+            auxiliary = self._auxiliary_loss(net, batch, generator)
+            return loss if auxiliary is None else loss + auxiliary
+
+        return loss_fn
+
+    def fit(
+        self,
+        tracks: pd.DataFrame,
+        *,
+        seed: int | None = None,
+        listening: pd.DataFrame | None = None,
+    ) -> Self:
         seed = self.seed if seed is None else seed
         self.seed = seed
         cfg = self.config
         self.scaler = features.FeatureScaler.fit(tracks)
         self.genres = features.genre_vocabulary(tracks)
-        audio, genres = self._inputs(tracks)
+        self.artists = artist_vocabulary(tracks)
+        inputs = self._inputs(tracks)
+        targets, has_evidence = self._listening_targets(tracks, listening, seed)
+        self.mode = LISTENING if targets is not None else SELF_SUPERVISED
+        rows = np.flatnonzero(has_evidence) if targets is not None else np.arange(len(tracks))
         with deterministic_torch(seed):
-            self.network = self._new_network(audio.shape[1], genres.shape[1])
-            loss_fn = self._loss_fn(audio, genres)
-            train_rows, validation_rows = train_validation_split(
-                len(tracks), cfg.validation_fraction, seed
+            self.network = self._build_network()
+            if targets is not None:
+                loss_fn = self._listening_loss_fn(inputs, targets)
+            else:
+                loss_fn = lambda net, batch_rows, generator, training: (  # noqa: E731
+                    self._self_supervised_loss(net, inputs.rows(batch_rows), generator)
+                )
+            train, validation = train_validation_split(len(rows), cfg.validation_fraction, seed)
+            settings = EpochLoopSettings(
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                learning_rate=cfg.learning_rate,
+                progress=self.progress,
+                description=f"{self.name} ({self.mode})",
             )
             history = run_epochs(
-                self.network,
-                loss_fn,
-                train_rows,
-                validation_rows,
-                self._loop_settings(cfg.epochs, self.name),
-                seed,
+                self.network, loss_fn, rows[train], rows[validation], settings, seed
             )
-            self.figures = self._figures(history, audio, genres, validation_rows)
-            self.genre_classifier, classifier_history = fit_audio_genre_classifier(
-                audio,
-                genres,
-                self._loop_settings(cfg.classifier_epochs, f"{self.name} genre classifier"),
-                hidden_dim=cfg.classifier_hidden,
-                validation_fraction=cfg.validation_fraction,
-                seed=seed,
-            )
-            self.figures["genre_classifier"] = (
-                classifier_history.to_dict() if classifier_history else None
-            )
+            validation_rows = torch.as_tensor(rows[validation], dtype=torch.long)
+            self.figures = {
+                "mode": self.mode,
+                "tracks_with_listening": int(has_evidence.sum()),
+                **history.to_dict(),
+                **(
+                    self._listening_figures(inputs, targets, validation_rows)
+                    if targets is not None
+                    else self._self_supervised_figures(inputs, validation_rows)
+                ),
+            }
         return self
+
+    @torch.no_grad()
+    def _listening_figures(self, inputs, targets, validation: torch.Tensor) -> dict:
+        """Validation tracks' listening was never a training target: how close the network puts
+        them to their own collaborative vector, against another track's (chance level)."""
+        predicted = nn.functional.normalize(
+            self.network.listening_head(self.network.style(inputs.rows(validation))), dim=1
+        )
+        own = (predicted * targets[validation]).sum(dim=1)
+        other = (predicted * targets[validation.roll(1)]).sum(dim=1)
+        return {
+            "validation_cosine_to_own_listening": round(float(own.mean()), 4),
+            "validation_cosine_to_other_listening": round(float(other.mean()), 4),
+            "validation_tracks": len(validation),
+        }
 
     # --- embedding -----------------------------------------------------------------------------
     def _require_fitted(self) -> nn.Module:
-        if self.network is None or self.scaler is None or self.genre_classifier is None:
+        if self.network is None or self.scaler is None:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load() first")
         return self.network
 
     @torch.no_grad()
-    def genre_profiles(self, tracks: pd.DataFrame) -> np.ndarray:
-        """float32 (n, G) genre distributions (embedding_parts.genre_profile): predicted from audio,
-        mixed with the true labels for labeled tracks; the prediction alone for holdout rows."""
-        self._require_fitted()
-        audio, genres = self._inputs(tracks)
+    def style_vectors(self, tracks: pd.DataFrame) -> np.ndarray:
+        """float32 (n, style_dim): the network's style vector (code / CLS output) of each track,
+        from its audio, genres when known (never for holdout tracks) and artists."""
+        network = self._require_fitted()
+        inputs = self._inputs(tracks)
         with deterministic_torch(self.seed):
-            return genre_profile(
-                self.genre_classifier, audio, genres, self.config.genre_label_share
-            )
+            parts = [network.style(batch) for batch in inputs.split(EMBED_BATCH)]
+        return torch.cat(parts).numpy() if parts else np.zeros((0, network.style_dim), "f4")
 
+    @torch.no_grad()
     def embed(self, tracks: pd.DataFrame) -> np.ndarray:
-        cfg = self.config
-        return compose_embedding(
-            self._style(tracks),
-            tracks,
-            genres=self.genre_profiles(tracks),
-            genre_weight=cfg.genre_weight,
-            artist_weight=cfg.artist_weight,
-            jitter_weight=cfg.jitter_weight,
-            dim=cfg.fingerprint_dim,
-        )
+        """Listening mode: the predicted collaborative vector (unit rows) of every track;
+        self-supervised: the style vector."""
+        style = torch.from_numpy(self.style_vectors(tracks))
+        if self.mode != LISTENING:
+            return style.numpy()
+        with deterministic_torch(self.seed):
+            predicted = self.network.listening_head(style)
+        return nn.functional.normalize(predicted, dim=1).numpy().astype(np.float32)
 
     # --- persistence ---------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -185,11 +243,12 @@ class LearnedModel:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         torch.save(network.state_dict(), directory / WEIGHTS_FILE)
-        torch.save(self.genre_classifier.state_dict(), directory / CLASSIFIER_FILE)
         self.scaler.save(directory / SCALER_FILE)
+        (directory / ARTISTS_FILE).write_text(json.dumps(self.artists))
         meta = {
             "model": self.name,
             "seed": self.seed,
+            "mode": self.mode,
             "config": asdict(self.config),
             "genres": self.genres,
             "figures": self.figures,
@@ -203,25 +262,16 @@ class LearnedModel:
         if meta.get("model") != cls.name:
             raise ValueError(f"{directory} holds a {meta.get('model')!r} model, not {cls.name!r}")
         model = cls(seed=meta["seed"], progress=False, **meta["config"])
+        model.mode = meta["mode"]
         model.genres = list(meta["genres"])
         model.figures = meta["figures"]
+        model.artists = json.loads((directory / ARTISTS_FILE).read_text())
         model.scaler = features.FeatureScaler.load(directory / SCALER_FILE)
-        audio_dim, genre_dim = len(model.scaler.columns), len(model.genres)
-        model.network = _load_state(
-            model._new_network(audio_dim, genre_dim), directory / WEIGHTS_FILE
-        )
-        model.genre_classifier = _load_state(
-            AudioGenreClassifier(audio_dim, genre_dim, model.config.classifier_hidden),
-            directory / CLASSIFIER_FILE,
-        )
+        network = model._build_network()
+        # weights_only: a plain state dict of tensors, no pickled objects
+        network.load_state_dict(torch.load(directory / WEIGHTS_FILE, weights_only=True))
+        model.network = network.eval()
         return model
 
     def summary(self) -> dict:
         return {"model": self.name, "seed": self.seed, **asdict(self.config), **self.figures}
-
-
-def _load_state(module: ModuleT, path: Path) -> ModuleT:
-    """``module`` with the plain state dict at ``path`` (no pickle: weights_only), in eval mode."""
-    module.load_state_dict(torch.load(path, weights_only=True))
-    module.eval()
-    return module

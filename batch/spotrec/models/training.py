@@ -1,13 +1,15 @@
 """Helpers shared by the learned models (autoencoder, transformer): determinism, the epoch loop
-and the train/validation split. The parts both models join to their style vectors (the
-audio-only genre classifier, predicted genre profile, artist fingerprint, jitter) live in
-models/embedding_parts.py.
+and the train/validation split. What the models read, and the listening objective, live in
+models/content_inputs.py.
 
 Determinism: every fit runs under ``deterministic_torch(seed)``, which seeds torch, switches on
-``torch.use_deterministic_algorithms`` and pins the thread count (2: this machine's cores, and a
-fixed count keeps floating-point reduction order fixed). Every random draw inside training
-(shuffles, genre dropout, masks) comes from an explicit ``torch.Generator`` seeded from the
-model's seed, so the same data and seed give bit-identical weights and embeddings.
+``torch.use_deterministic_algorithms`` and pins the thread count (a fixed count keeps
+floating-point reduction order fixed). One thread: these networks are small, and on a busy
+2-core machine two intra-op threads made a training step about 20x SLOWER than one (measured
+while other jobs ran: 100 steps of a 60-256-32 MLP took 1.0 s on 1 thread, 12-22 s on 2).
+Every random draw inside training (shuffles, genre and artist dropout, masks) comes from an
+explicit ``torch.Generator`` seeded from the model's seed, so the same data and seed give
+bit-identical weights and embeddings.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tqdm.auto import tqdm
 
 log = logging.getLogger("spotrec.models.training")
 
-TORCH_THREADS = 2
+TORCH_THREADS = 1
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
-"""The autoencoder on a small planted-cluster catalogue (tests/factories.py), plus the shared
-training helpers (models/training.py) it relies on."""
+"""The autoencoder on a small planted-cluster catalogue (tests/factories.py) without listening,
+on planted listening (tests/planted_listening.py) with it, plus the shared training helpers
+(models/training.py, models/content_inputs.py) it relies on."""
 
 from __future__ import annotations
 
@@ -13,21 +14,22 @@ from factories import planted_catalogue
 from learned_model_checks import (
     CLUSTER_RECALL_AT_5,
     FIT_SEED,
+    LISTENING_SETTINGS,
     check_holdout_genres_are_hidden,
+    check_listening_beats_content_on_cold_start,
+    check_listening_fit_is_deterministic,
+    check_listening_hides_holdout_genres,
     check_same_seed_same_embeddings,
     check_save_load_round_trip,
     check_style_separates_clusters,
     recall_at_5,
 )
+from planted_listening import planted_listening
 from spotrec import schema
 from spotrec.models.autoencoder import AutoencoderModel
-from spotrec.models.embedding_parts import (
-    artist_fingerprints,
-    compose_embedding,
-)
-from spotrec.models.training import (
-    train_validation_split,
-)
+from spotrec.models.content_inputs import artist_indices, artist_vocabulary, listening_loss
+from spotrec.models.cosine import CosineModel
+from spotrec.models.training import train_validation_split
 
 SETTINGS = {"epochs": 15, "batch_size": 32}
 
@@ -42,8 +44,19 @@ def model(catalogue):
     return AutoencoderModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=FIT_SEED)
 
 
-def test_codes_alone_separate_the_planted_clusters(model, catalogue):
-    # The code without the artist fingerprint: the network itself must have learned the clusters.
+@pytest.fixture(scope="module")
+def listening():
+    return planted_listening(seed=2)
+
+
+@pytest.fixture(scope="module")
+def listening_model(listening):
+    model = AutoencoderModel(progress=False, **LISTENING_SETTINGS)
+    return model.fit(listening.tracks, seed=FIT_SEED, listening=listening.train)
+
+
+def test_codes_separate_the_planted_clusters(model, catalogue):
+    assert model.summary()["mode"] == "self-supervised"
     check_style_separates_clusters(model, catalogue, "codes", model.config.code_dim)
 
 
@@ -102,40 +115,53 @@ def test_split_is_disjoint_complete_and_fixed_by_seed():
         train_validation_split(1, 0.1, seed=0)
 
 
-def test_artist_fingerprints_match_only_shared_artists():
-    prints = artist_fingerprints([["A"], [" a "], ["B"], ["A", "B"], []], dim=64)
-    assert prints[0] @ prints[1] == pytest.approx(1.0)  # same artist after case/space folding
-    assert abs(prints[0] @ prints[2]) < 0.5  # different artists: near-orthogonal
-    assert prints[3] @ prints[0] == pytest.approx(prints[3] @ prints[2])  # both halves
-    assert not prints[4].any()  # no artist: zero row
+def test_artist_input_folds_names_and_marks_unknown_artists():
+    tracks = pd.DataFrame({schema.ARTISTS: [["A"], [" a ", "B"], []]})
+    vocabulary = artist_vocabulary(tracks)
+    assert vocabulary == ["a", "b"]
+    indices = artist_indices([["A"], ["B", "a"], ["nobody"], []], vocabulary, max_artists=2)
+    assert indices.tolist() == [[1, 0], [2, 1], [0, 0], [0, 0]]
 
 
-def test_compose_embedding_splits_cosine_into_stated_shares():
-    tracks = pd.DataFrame({schema.ARTISTS: [["A"], ["A"]], schema.TRACK_ID: ["x" * 22, "y" * 22]})
-    style = np.array([[1.0, 0.0], [0.0, 2.0]], dtype=np.float32)  # style cosine 0
-    emb = compose_embedding(style, tracks, artist_weight=0.2, jitter_weight=0.0, dim=16)
-    assert np.linalg.norm(emb, axis=1) == pytest.approx([1.0, 1.0], abs=1e-6)
-    assert emb[0] @ emb[1] == pytest.approx(0.2, abs=1e-6)  # all similarity is the artist share
-    with pytest.raises(ValueError, match="sum below 1"):
-        compose_embedding(style, tracks, artist_weight=0.7, jitter_weight=0.3, dim=16)
+def test_listening_losses_are_zero_only_on_the_target():
+    import torch
+
+    target = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), dim=1)
+    assert float(listening_loss(target * 3, target, "cosine", 0.1)) == pytest.approx(0.0)
+    assert float(listening_loss(target.flip(0), target, "cosine", 0.1)) == pytest.approx(1.0)
+    right = float(listening_loss(target, target, "infonce", 0.1))
+    wrong = float(listening_loss(target.flip(0), target, "infonce", 0.1))
+    assert right < 0.01 < 5 < wrong
+    with pytest.raises(ValueError, match="listening_loss"):
+        listening_loss(target, target, "triplet", 0.1)
 
 
-def test_compose_embedding_genre_profile_share():
-    tracks = pd.DataFrame({schema.ARTISTS: [["A"], ["B"]], schema.TRACK_ID: ["x" * 22, "y" * 22]})
-    style = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)  # style cosine 0
-    same_genres = np.array([[0.2, 0.8], [0.2, 0.8]], dtype=np.float32)  # profile cosine 1
-    emb = compose_embedding(
-        style,
-        tracks,
-        genres=same_genres,
-        genre_weight=0.5,
-        artist_weight=0.0,
-        jitter_weight=0.0,
-        dim=64,
+# --- listening mode: content -> collaborative --------------------------------------------------
+def test_listening_beats_plain_content_on_cold_start_tracks(listening_model, listening):
+    content = CosineModel().fit(listening.tracks, seed=0).embed(listening.tracks)
+    check_listening_beats_content_on_cold_start(listening_model, listening, content)
+
+
+def test_listening_fit_is_deterministic(listening_model, listening):
+    check_listening_fit_is_deterministic(listening_model, listening, LISTENING_SETTINGS)
+
+
+def test_listening_fit_hides_holdout_genres(listening_model, listening):
+    check_listening_hides_holdout_genres(listening_model, listening, LISTENING_SETTINGS)
+
+
+def test_listening_model_save_load_round_trip(listening_model, listening, tmp_path):
+    listening_model.save(tmp_path)
+    loaded = AutoencoderModel.load(tmp_path)
+    assert loaded.mode == "listening"
+    np.testing.assert_array_equal(
+        loaded.embed(listening.tracks), listening_model.embed(listening.tracks)
     )
-    assert np.linalg.norm(emb, axis=1) == pytest.approx([1.0, 1.0], abs=1e-6)
-    assert emb[0] @ emb[1] == pytest.approx(0.5, abs=1e-6)  # all similarity is the genre share
-    with pytest.raises(ValueError, match="genre profile"):
-        compose_embedding(
-            style, tracks, genre_weight=0.5, artist_weight=0.0, jitter_weight=0.0, dim=8
-        )
+
+
+def test_too_little_listening_falls_back_to_self_supervised(catalogue):
+    few = catalogue.tracks[schema.TRACK_ID].iloc[:3]
+    weights = pd.DataFrame({"session_id": "s", "track_id": few, "weight": np.float32(1.0)})
+    model = AutoencoderModel(progress=False, epochs=1).fit(catalogue.tracks, listening=weights)
+    assert model.summary()["mode"] == "self-supervised"
+    assert model.summary()["tracks_with_listening"] == 3

@@ -10,12 +10,17 @@ import pytest
 from factories import planted_catalogue
 from learned_model_checks import (
     FIT_SEED,
+    LISTENING_SETTINGS,
     check_holdout_genres_are_hidden,
+    check_listening_beats_content_on_cold_start,
+    check_listening_fit_is_deterministic,
+    check_listening_hides_holdout_genres,
     check_same_seed_same_embeddings,
     check_save_load_round_trip,
     check_style_separates_clusters,
 )
-from spotrec import schema
+from planted_listening import planted_listening
+from spotrec.models.cosine import CosineModel
 from spotrec.models.transformer import OBJECTIVES, TransformerModel
 
 SETTINGS = {"epochs": 12, "batch_size": 32}
@@ -31,9 +36,20 @@ def model(catalogue):
     return TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=FIT_SEED)
 
 
-def test_style_vectors_alone_separate_the_planted_clusters(model, catalogue):
-    # Without the artist fingerprint: the CLS vector itself must place tracks by cluster, and
-    # holdout tracks (genre token UNKNOWN) by their audio.
+@pytest.fixture(scope="module")
+def listening():
+    return planted_listening(seed=2)
+
+
+@pytest.fixture(scope="module")
+def listening_model(listening):
+    model = TransformerModel(progress=False, **LISTENING_SETTINGS)
+    return model.fit(listening.tracks, seed=FIT_SEED, listening=listening.train)
+
+
+def test_style_vectors_separate_the_planted_clusters(model, catalogue):
+    # The CLS vector must place tracks by cluster, holdout tracks (genre token UNKNOWN) too.
+    assert model.summary()["mode"] == "self-supervised"
     check_style_separates_clusters(model, catalogue, "style_vectors", model.config.d_model)
 
 
@@ -58,23 +74,6 @@ def test_save_load_round_trip(model, catalogue, tmp_path):
     check_save_load_round_trip(model, catalogue, tmp_path)
 
 
-def test_genre_profiles_are_distributions_predicted_from_audio(model, catalogue):
-    tracks = catalogue.tracks
-    profiles = model.genre_profiles(tracks)
-    assert profiles.shape == (len(tracks), len(model.genres))
-    assert (profiles >= 0).all()
-    np.testing.assert_allclose(profiles.sum(axis=1), 1.0, atol=1e-5)
-    # holdout rows: the audio-only prediction, which must find the planted cluster's genre
-    holdout = tracks[schema.HOLDOUT].to_numpy()
-    top = [model.genres[i] for i in profiles[holdout].argmax(axis=1)]
-    truth = tracks.loc[holdout, schema.GENRES]
-    assert np.mean([g in gs for g, gs in zip(top, truth, strict=True)]) >= 0.8
-    # labeled rows: label_share of the true distribution (one genre each here) + prediction
-    labeled = np.flatnonzero(~holdout)[0]
-    true_column = model.genres.index(tracks[schema.GENRES].iloc[labeled][0])
-    assert profiles[labeled, true_column] >= model.config.genre_label_share
-
-
 def test_summary_reports_losses(model):
     summary = model.summary()
     json.dumps(summary)
@@ -83,8 +82,6 @@ def test_summary_reports_losses(model):
     assert summary["final_validation_loss"] == min(summary["validation_loss"])
     # 6 planted genres, clusters well apart in audio: the genre is readable from audio alone
     assert summary["genre_accuracy_from_audio"] >= 0.8
-    classifier = summary["genre_classifier"]
-    assert classifier["train_loss"][-1] < classifier["train_loss"][0]
 
 
 def test_bad_use_is_a_named_error(catalogue):
@@ -94,3 +91,26 @@ def test_bad_use_is_a_named_error(catalogue):
         TransformerModel().embed(catalogue.tracks)
     with pytest.raises(ValueError, match="epochs"):
         TransformerModel(epochs=0, progress=False).fit(catalogue.tracks)
+
+
+# --- listening mode: content -> collaborative --------------------------------------------------
+def test_listening_beats_plain_content_on_cold_start_tracks(listening_model, listening):
+    content = CosineModel().fit(listening.tracks, seed=0).embed(listening.tracks)
+    check_listening_beats_content_on_cold_start(listening_model, listening, content)
+
+
+def test_listening_fit_is_deterministic(listening_model, listening):
+    check_listening_fit_is_deterministic(listening_model, listening, LISTENING_SETTINGS)
+
+
+def test_listening_fit_hides_holdout_genres(listening_model, listening):
+    check_listening_hides_holdout_genres(listening_model, listening, LISTENING_SETTINGS)
+
+
+def test_listening_model_save_load_round_trip(listening_model, listening, tmp_path):
+    listening_model.save(tmp_path)
+    loaded = TransformerModel.load(tmp_path)
+    assert loaded.mode == "listening"
+    np.testing.assert_array_equal(
+        loaded.embed(listening.tracks), listening_model.embed(listening.tracks)
+    )
