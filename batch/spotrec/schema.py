@@ -106,3 +106,6 @@ REPORT_DIR = "report"
 
 ALL_MODELS = ("cosine", "autoencoder", "transformer", "blend")
 DEFAULT_TOP_N = 50
+
+# Models that learn from listening data: built only when the build is given --interactions.
+LISTENING_MODELS = ("colistening", "hybrid")
