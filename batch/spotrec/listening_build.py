@@ -32,11 +32,10 @@ FALLBACK_ORDER = ("cosine", "transformer", "autoencoder")
 
 def prepare_listening(config, tracks: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read, split and write the listening data; (training session-item weights, stats)."""
-    from spotrec.data.listening import load_listening, session_item_weights, split_sessions
+    from spotrec.data.listening import load_listening, session_item_weights, write_listening
 
     out: Path = config.out
     shutil.rmtree(out / schema.LISTENING_DIR, ignore_errors=True)
-    (out / schema.LISTENING_DIR).mkdir(parents=True)
     result = load_listening(
         list(config.interactions),
         tracks,
@@ -44,21 +43,12 @@ def prepare_listening(config, tracks: pd.DataFrame) -> tuple[pd.DataFrame, dict[
         max_reject_share=config.max_listening_reject_share,
         rejects_path=out / schema.LISTENING_REJECTS_FILE,
     )
-    train, heldout = split_sessions(
-        result.events, heldout_share=config.heldout_share, seed=config.seed
-    )
-    train.to_parquet(out / schema.LISTENING_TRAIN_FILE, index=False)
-    heldout.to_parquet(out / schema.LISTENING_HELDOUT_FILE, index=False)
+    train, _ = write_listening(out, result, heldout_share=config.heldout_share, seed=config.seed)
     weights = session_item_weights(train, half_life_days=config.half_life_days)
     stats = {
-        **result.stats,
+        **json.loads((out / schema.LISTENING_STATS_FILE).read_text()),
         "inputs": [str(p) for p in config.interactions],
-        "heldout_share": config.heldout_share,
         "half_life_days": config.half_life_days,
-        "train_sessions": int(train[schema.LS_SESSION_ID].nunique()),
-        "train_events": len(train),
-        "heldout_sessions": int(heldout[schema.LS_SESSION_ID].nunique()),
-        "heldout_events": len(heldout),
         "train_session_track_pairs": len(weights),
     }
     (out / schema.LISTENING_STATS_FILE).write_text(json.dumps(stats, indent=2, default=str))

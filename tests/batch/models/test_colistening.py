@@ -119,7 +119,7 @@ def test_lists_are_complete_evidence_first_then_content(fitted, world, cosine_li
 
 
 def test_a_track_nobody_played_gets_its_content_list(world, cosine_lists):
-    catalogue, tastes, train, _, song_codes = world
+    catalogue, _, train, _, song_codes = world
     unplayed = catalogue.tracks[schema.TRACK_ID].iloc[0]
     model = CoListeningModel.for_tests().fit(
         catalogue.tracks, listening=as_weights(train[train["track_id"] != unplayed])
@@ -196,7 +196,7 @@ def test_models_without_a_listening_parameter_never_see_it(world):
 
 
 def test_hybrid_leans_on_colistening_where_there_is_evidence(fitted, world, cosine_lists):
-    catalogue, tastes, train, heldout, song_codes = world
+    catalogue, tastes, _, heldout, song_codes = world
     evidence, _ = fitted.evidence_lists(song_codes, TOP_N)
     sessions = np.where(fitted.has_evidence, fitted.sessions_per_track, 0)
     sessions[:20] = 0  # plant tracks without listening: they must get the content list
