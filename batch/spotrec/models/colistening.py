@@ -131,7 +131,7 @@ class CoListeningModel:
         """(indices int64 (n, top_n), scores float32) from listening alone; -1 / -inf where a
         track has fewer than top_n evidence-based neighbours (no variants, no repeated song)."""
         coo = self._fitted().tocoo()
-        songs = np.asarray(song_codes, dtype=np.int64)
+        songs = pd.factorize(np.asarray(song_codes))[0].astype(np.int64)  # ids or codes
         row, col, score = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
         keep = (songs[row] != songs[col]) & (score > 0)
         row, col, score = row[keep], col[keep], score[keep]
