@@ -10,16 +10,18 @@ Each playlist is one session ``mpd:<pid>``; each entry is an ``add`` event at th
 (about 30 MB), so a whole file is parsed at once and handed over as one chunk.
 
 Rejects: ``unreadable_file``, ``bad_json`` (the file does not parse), ``bad_mpd_structure`` (no
-``playlists`` list), ``bad_playlist`` (a playlist without ``pid`` or a ``tracks`` list; its line
-is the playlist's number in the file). Entries then go through events.check_chunk like any log.
+``playlists`` list), ``bad_playlist`` (no ``pid``, no ``tracks`` list, or a ``modified_at`` that
+is not a number; its line is the playlist's number in the file). Entries then go through
+events.check_chunk like any log.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import orjson
 import pandas as pd
 
 from spotrec import schema
@@ -29,12 +31,11 @@ from spotrec.data.listening.readers import RawChunk, _file_reject
 def read_mpd_slice(path: Path) -> Iterator[RawChunk]:
     source = str(path)
     try:
-        with path.open("rb") as handle:
-            document = json.load(handle)
+        document = orjson.loads(path.read_bytes())
     except OSError as exc:
         yield _file_reject(source, "unreadable_file", str(exc)[:200])
         return
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+    except orjson.JSONDecodeError as exc:  # also invalid UTF-8
         yield _file_reject(source, "bad_json", str(exc)[:200])
         return
     playlists = document.get("playlists") if isinstance(document, dict) else None
@@ -46,32 +47,37 @@ def read_mpd_slice(path: Path) -> Iterator[RawChunk]:
     for number, playlist in enumerate(playlists, start=1):
         entries = playlist.get("tracks") if isinstance(playlist, dict) else None
         pid = playlist.get("pid") if isinstance(playlist, dict) else None
-        if pid is None or not isinstance(entries, list):
-            bad.append((number, "bad_playlist", f"playlist {number}: no pid or tracks list"))
+        modified = playlist.get("modified_at") if isinstance(playlist, dict) else None
+        numeric = isinstance(modified, int | float) and not isinstance(modified, bool)
+        if pid is None or not isinstance(entries, list) or not (numeric or modified is None):
+            detail = f"playlist {number}: needs pid, a tracks list, numeric modified_at"
+            bad.append((number, "bad_playlist", detail))
             continue
-        session = f"{schema.MPD_SESSION_PREFIX}{pid}"
-        modified = playlist.get("modified_at")
-        stamp = modified * 1000 if isinstance(modified, int | float) else modified
-        for order, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                entry = {}
-            sessions.append(session)
-            tracks.append(entry.get("track_uri"))
-            stamps.append(stamp)
-            positions.append(entry.get("pos", order))
-            names.append(entry.get("track_name"))
-            artists.append(entry.get("artist_name"))
-            lines.append(number)
+        entries = [e if isinstance(e, dict) else {} for e in entries]
+        count = len(entries)
+        sessions.append((f"{schema.MPD_SESSION_PREFIX}{pid}", count))
+        stamps.append((modified * 1000.0 if numeric else np.nan, count))
+        tracks.extend([e.get("track_uri") for e in entries])
+        positions.extend([e.get("pos", order) for order, e in enumerate(entries)])
+        names.extend([e.get("track_name") for e in entries])
+        artists.extend([e.get("artist_name") for e in entries])
+        lines.append((number, count))
     raw = pd.DataFrame(
         {
-            schema.LS_SESSION_ID: sessions,
+            schema.LS_SESSION_ID: _repeat(sessions, object),
             schema.LS_TRACK_ID: tracks,
             schema.LS_EVENT: "add",
-            schema.LS_TIMESTAMP: pd.Series(stamps, dtype=object),
+            schema.LS_TIMESTAMP: _repeat(stamps, np.float64),
             schema.LS_POSITION: positions,
             "track_name": names,
             "artist_name": artists,
-            "_line": lines,
+            "_line": _repeat(lines, np.int64),
         }
     )
     yield RawChunk(source, raw, bad, rows_read=len(raw) + len(bad), timestamp_required=False)
+
+
+def _repeat(pairs: list[tuple], dtype) -> np.ndarray:
+    """[(value, count), ...] -> each value repeated count times."""
+    values = np.asarray([v for v, _ in pairs], dtype=dtype)
+    return np.repeat(values, [c for _, c in pairs])
