@@ -24,6 +24,7 @@ log = logging.getLogger("spotrec.demo")
 
 HELP = "build on the embedded default catalogue (or --data) and serve it at http://127.0.0.1:8000"
 DEFAULT_SYNTH_TRACKS = 20_000
+DEMO_SESSIONS = 2_000
 
 
 def cache_dir() -> Path:
@@ -72,18 +73,25 @@ def _is_current(out: Path, data: Path, models: str) -> bool:
     return recorded == {"sha256": _file_digest(data), "models": models}
 
 
-def default_listening(data: Path, out: Path) -> Path | None:
-    """Synthetic listening sessions with planted tastes for the synthetic catalogue (None when
-    the demo runs on the user's own --data: we cannot invent their listeners)."""
+def default_listening(data: Path) -> Path | None:
+    """Synthetic listening sessions with planted tastes for the synthetic catalogue, as an
+    events log (None when the demo runs on the user's own --data: we cannot invent their
+    listeners)."""
     from spotrec.data.ingest import load_catalogue
-    from spotrec.data.synth import write_synthetic_listening
+    from spotrec.data.synth_listening import (
+        EVENTS_STEM,
+        listening_dir_for,
+        write_synthetic_listening,
+    )
 
     if data.parent != cache_dir():
         return None
-    path = cache_dir() / f"{data.name.split('.')[0]}-listening.jsonl"
+    directory = listening_dir_for(data)
+    path = directory / f"{EVENTS_STEM}.csv"
     if not path.is_file():
-        log.info("generating synthetic listening sessions at %s", path)
-        write_synthetic_listening(load_catalogue(data).tracks, path, seed=0)
+        log.info("generating %d synthetic listening sessions at %s", DEMO_SESSIONS, path)
+        tracks = load_catalogue(data).tracks
+        write_synthetic_listening(tracks, directory, n_sessions=DEMO_SESSIONS, formats=("events",))
     return path
 
 
@@ -92,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from spotrec.pipeline import BuildConfig, run_build
 
     data = Path(args.data) if args.data else default_data(args.tracks)
-    listening = default_listening(data, args.out)
+    listening = default_listening(data)
     if args.rebuild or not _is_current(args.out, data, args.models):
         config = BuildConfig(
             out=args.out,
