@@ -54,12 +54,13 @@ def scores_of(indices, cases, cold_cases, song_codes) -> dict[str, float]:
 
 
 def list_shape(indices: np.ndarray, rows: np.ndarray, k: int = 10) -> dict[str, float]:
-    """Coverage@10 over the given seed rows and hubness (skew, max of N10) of their lists."""
+    """Over the given seed rows (the played tracks): coverage@10 = share of them that appear in
+    some of their top-10 lists; hubness = skew and max of N10 (k-occurrence)."""
     top = indices[rows, :k]
     top = top[top >= 0]
     counts = np.bincount(top, minlength=indices.shape[0])[rows]
     return {
-        "coverage": float(len(np.unique(top)) / len(rows)),
+        "coverage": float((counts > 0).mean()),
         "hub_skew": float(skew(counts)),
         "hub_max": int(counts.max()),
     }
@@ -113,8 +114,14 @@ def main() -> int:
         f"{time.perf_counter() - begin:.0f} s"
     )
 
-    embeddings = CosineModel().fit(tracks, seed=args.seed).embed(tracks)
-    cosine, _ = exact_top_n(embeddings, song_codes, DEEP, progress=False)
+    cache = Path(f"/tmp/spotrec-tune-cosine-{len(tracks)}-{DEEP}.npy")
+    if cache.is_file():
+        cosine = np.load(cache, allow_pickle=False)
+    else:
+        embeddings = CosineModel().fit(tracks, seed=args.seed).embed(tracks)
+        cosine, _ = exact_top_n(embeddings, song_codes, DEEP, progress=False)
+        np.save(cache, cosine, allow_pickle=False)
+    seeds = np.unique(np.concatenate(cases.seeds))  # only the seeds' lists are scored
     order = heldout.popularity_order(train, tracks)
     print(f"\n### Baselines and content (depth {DEEP})\n\n{HEADER}")
     for label, recommend in (
@@ -135,7 +142,7 @@ def main() -> int:
             model = CoListeningModel(weighting=weighting, popularity_discount=discount)
             model.fit(tracks, listening=weights)
             evidence, _ = model.evidence_lists(song_codes, DEEP)
-            full, _ = complete_lists(evidence, cosine, song_codes, DEEP)
+            full, _ = complete_lists(evidence, cosine, song_codes, DEEP, rows=seeds)
             figures = {
                 **scores_of(full, cases, cold_cases, song_codes),
                 **list_shape(evidence, np.flatnonzero(model.has_evidence)),
@@ -148,7 +155,7 @@ def main() -> int:
     print(f"\nbest: {best}")
 
     print(f"\n### List depth for the 5-seed merge ({best})\n\n{HEADER}")
-    full, _ = complete_lists(evidence, cosine, song_codes, DEEP)
+    full, _ = complete_lists(evidence, cosine, song_codes, DEEP, rows=seeds)
     for depth in (20, 50, 100, DEEP):
         print(row(f"top-{depth}", scores_of(full[:, :depth], cases, cold_cases, song_codes)))
 
@@ -160,6 +167,7 @@ def main() -> int:
                 {"colistening": evidence, "cosine": cosine},
                 song_codes,
                 DEEP,
+                rows=seeds,
                 weights=evidence_weights(
                     sessions, ["cosine"], evidence_scale=scale, content_share=share
                 ),

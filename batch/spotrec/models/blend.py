@@ -178,6 +178,7 @@ def fuse_index_lists(
     weights: Mapping[str, float] | None = None,
     k: int = RRF_K,
     chunk_rows: int = 8192,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The same fusion as blend_neighbours (all ranks, no depth), on (n, L) index matrices.
 
@@ -185,7 +186,8 @@ def fuse_index_lists(
     rows, so memory stays at a few chunk-sized arrays (the frame version peaked above 5 GB on
     the full catalogue). ``indices[m][i]`` is row i's list from model m (catalogue rows, -1 for
     empty slots); ``song_codes`` gives each row's song as an integer. Returns ``(indices (n,
-    top_n) with -1 padding, scores float32 (n, top_n) with -inf padding)``.
+    top_n) with -1 padding, scores float32 (n, top_n) with -inf padding)``. ``rows`` fuses
+    only those rows (the rest stay empty): evaluation needs only its seeds' lists.
     """
     names = list(indices)
     if not names:
@@ -204,16 +206,18 @@ def fuse_index_lists(
         width = indices[name].shape[1]
         rank = np.arange(1, width + 1, dtype=np.int64)
         per_model.append((order, rank, 1.0 / (k + rank)))
-    for lo in range(0, n, chunk_rows):
-        hi = min(lo + chunk_rows, n)
-        cand = np.concatenate([indices[m][lo:hi] for m in names], axis=1).astype(np.int64)
+    todo = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    for lo in range(0, len(todo), chunk_rows):
+        hi = min(lo + chunk_rows, len(todo))
+        here = todo[lo:hi]
+        cand = np.concatenate([indices[m][here] for m in names], axis=1).astype(np.int64)
         rank = np.concatenate([np.broadcast_to(r, (hi - lo, len(r))) for _, r, _ in per_model], 1)
         contrib = np.concatenate(
-            [weight_rows[names[o]][lo:hi, None] * c[None, :] for o, _, c in per_model], 1
+            [weight_rows[names[o]][here, None] * c[None, :] for o, _, c in per_model], 1
         )
         model = np.concatenate([np.full((hi - lo, len(r)), o) for o, r, _ in per_model], axis=1)
         song = songs[cand]  # -1 for empty slots (cand == -1 indexes the sentinel)
-        own_song = songs[np.arange(lo, hi)][:, None]
+        own_song = songs[here][:, None]
         if ((song == own_song) & (cand >= 0)).any():
             raise BlendInputError("a model lists a seed itself or a variant of it")
         contrib = np.where(cand >= 0, contrib, 0.0)
@@ -240,8 +244,8 @@ def fuse_index_lists(
         first_of_row = np.searchsorted(g_row, g_row, side="left")
         position = np.arange(len(g_row)) - first_of_row
         take = position < top_n
-        out_idx[lo + g_row[take], position[take]] = g_cand[take]
-        out_score[lo + g_row[take], position[take]] = g_score[take]
+        out_idx[here[g_row[take]], position[take]] = g_cand[take]
+        out_score[here[g_row[take]], position[take]] = g_score[take]
     log.info("fused %d rows from %s (k=%d)", n, names, k)
     return out_idx, out_score
 

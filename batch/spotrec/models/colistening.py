@@ -208,7 +208,11 @@ def session_matrix(
 
 
 def complete_lists(
-    evidence: np.ndarray, fallback: np.ndarray, song_codes: np.ndarray, top_n: int
+    evidence: np.ndarray,
+    fallback: np.ndarray,
+    song_codes: np.ndarray,
+    top_n: int,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every evidence-based neighbour in its own order, then the fallback list's songs not yet
     listed: one rank fusion (models/blend.py) in which the fallback's weight is too small to
@@ -220,4 +224,5 @@ def complete_lists(
         song_codes,
         top_n,
         weights={"evidence": 1.0, "fallback": FILL_WEIGHT},
+        rows=rows,
     )
