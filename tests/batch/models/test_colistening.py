@@ -211,3 +211,14 @@ def test_hybrid_leans_on_colistening_where_there_is_evidence(fitted, world, cosi
     assert heldout_recall(hybrid, heldout, track_ids) > 2 * heldout_recall(
         cosine_lists, heldout, track_ids
     )
+
+
+def test_fusing_only_some_rows_gives_those_rows_the_full_result(fitted, world, cosine_lists):
+    *_, song_codes = world
+    evidence, _ = fitted.evidence_lists(song_codes, TOP_N)
+    every, _ = complete_lists(evidence, cosine_lists, song_codes, TOP_N)
+    rows = np.array([3, 17, 42, 42, 100])
+    some, _ = complete_lists(evidence, cosine_lists, song_codes, TOP_N, rows=rows)
+    np.testing.assert_array_equal(some[rows], every[rows])
+    others = np.setdiff1d(np.arange(len(some)), rows)
+    assert (some[others] == -1).all()
