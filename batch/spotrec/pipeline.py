@@ -82,7 +82,7 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
             raise SpotrecError(f"--data {config.data}: no such file")
         models = models or list(config.default_models())
         train_stage(config, models, timer)
-    models = models or _read_state(out)["models"]
+    models = models or _read_state(out).get("models", list(schema.ALL_MODELS))
     if config.stage in ("all", "neighbours"):
         neighbours_stage(out, models, config.top_n, config.shard, timer)
     manifest = None
