@@ -274,7 +274,7 @@ def _row_weights(
 
 # --- The hybrid: co-listening where listening says something, content where it cannot ---------
 # Chosen on held-out synthetic listening (scripts/tune_colistening.py, docs/colistening.md).
-HYBRID_EVIDENCE_SCALE = 2.0  # training sessions at which co-listening and content weigh the same
+HYBRID_EVIDENCE_SCALE = 0.0  # 0 = a step: any training session gives co-listening full trust
 HYBRID_CONTENT_SHARE = 0.05  # content's weight relative to co-listening at full evidence
 MIN_CONTENT_SHARE = 1e-4  # content always keeps a say, so short evidence lists are filled
 
