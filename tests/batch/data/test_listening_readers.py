@@ -92,6 +92,9 @@ def test_every_reject_reason_is_counted_exactly(listening_dir, tmp_path):
     assert stats["rows_rejected"] == 11 == len(result.rejects)
     assert stats["events_kept"] == 8 == len(result.events)
     assert stats["out_of_catalogue"] == 1 and stats["out_of_catalogue_tracks"] == 1
+    assert stats["rows_read"] == (
+        stats["events_kept"] + stats["out_of_catalogue"] + stats["rows_rejected"]
+    )
     assert stats["files_read"] == 7
     assert stats["files_skipped"] == [str(listening_dir / "README.txt")]
     written = pd.read_csv(rejects_path)
