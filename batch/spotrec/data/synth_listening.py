@@ -137,6 +137,7 @@ def ground_truth(tracks, planted: dict, seed: int) -> dict:
         "sessions": len(planted["session_taste"]),
         "session_ids": "events: synth-<n>; MPD: pid <n> (session mpd:<n>)",
         "played_tracks": int((taste_of_row >= 0).sum()),
+        "rare_tracks": tracks[schema.TRACK_ID].to_numpy(dtype=object)[planted["rare"]].tolist(),
         "catalogue_tracks": len(tracks),
         "tastes": tastes,
         "session_tastes": planted["session_taste"].tolist(),

@@ -94,12 +94,15 @@ def listening_table(listening: dict, part: str) -> tuple:
 
 def listening_blocks(listening: dict) -> list[tuple]:
     stats = listening.get("stats") or {}
+
+    def count(key: str) -> str:
+        value = stats.get(key)
+        return f"{value:,}" if isinstance(value, int) else "?"
+
     source = (
-        f"Listening data: {stats.get('sessions', '?'):,} sessions read "
-        f"({stats.get('train_sessions', '?')} for training, "
-        f"{stats.get('heldout_sessions', '?')} held out), "
-        f"{stats.get('out_of_catalogue', 0):,} events outside the catalogue, "
-        f"{stats.get('rows_rejected', 0):,} rows rejected."
+        f"Listening data: {count('sessions')} sessions read ({count('train_sessions')} for "
+        f"training, {count('heldout_sessions')} held out), {count('out_of_catalogue')} events "
+        f"outside the catalogue, {count('rows_rejected')} rows rejected."
         if stats
         else ""
     )

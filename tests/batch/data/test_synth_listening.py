@@ -107,3 +107,12 @@ def test_same_seed_same_bytes_and_the_cli_runs(written, tmp_path):
     truth = json.loads((tmp_path / "small-listening" / "tastes.json").read_text())
     assert truth["sessions"] == 50 and len(truth["session_tastes"]) == 50
     assert len(pd.read_csv(tmp_path / "small-listening" / "events.csv")) > 50 * 4
+
+
+def test_rare_tracks_are_heard_in_exactly_one_session(written):
+    tracks, out, truth = written
+    events = load_listening(out / "mpd", tracks).events
+    sessions_per_track = events.groupby(schema.LS_TRACK_ID)[schema.LS_SESSION_ID].nunique()
+    heard_rare = sessions_per_track.reindex(truth["rare_tracks"]).dropna()
+    assert len(heard_rare) > 0.05 * truth["played_tracks"]
+    assert (heard_rare == 1).all()

@@ -13,6 +13,7 @@ them. All draws come from one seeded ``numpy.random.Generator``:
   their catalogue popularity rank;
 * a session picks one taste; its length is log-normal with median 55 (about 50 kept) within
   MPD's 5..250; about NOISE_SHARE of its tracks are popular tracks from anywhere, mostly skipped;
+* RARE_SHARE of played tracks are heard in one session only (cold targets when it is held out);
 * events: every kept track is played; some are liked, saved or played again; a few taste
   tracks are skipped.
 """
@@ -28,9 +29,10 @@ from spotrec import schema
 MEDIAN_LENGTH, LENGTH_SIGMA, MIN_LENGTH, MAX_LENGTH = 55, 0.8, 5, 250
 PLAYED_SHARE = 0.6
 GENRES_PER_TASTE = 4
-TRACKS_PER_TASTE = 400
+TRACKS_PER_TASTE = 150  # about 3 sessions of songs: tastes overlap little, sessions much
 SPLIT_ARTIST_SHARE = 0.3
 NOISE_SHARE = 0.15
+RARE_SHARE = 0.2  # played tracks heard in one session only: cold targets once held out
 NOISE_SKIP, TASTE_SKIP, LIKE, SAVE, REPLAY = 0.6, 0.03, 0.12, 0.05, 0.1
 END = pd.Timestamp("2024-06-30T00:00:00Z")
 _DAY_S = 86_400
@@ -59,7 +61,7 @@ def plant_tastes(tracks: pd.DataFrame, rng: np.random.Generator) -> tuple[np.nda
     artist_genre = {a: genres[by_artist[a][0]][0] for a in played}
     genre_names = sorted(set(artist_genre.values()))
     n_songs = sum(len(by_artist[a]) for a in played)
-    n_tastes = max(4, round(n_songs / TRACKS_PER_TASTE))
+    n_tastes = max(8, round(n_songs / TRACKS_PER_TASTE))
     per_taste = min(GENRES_PER_TASTE, len(genre_names))
     taste_genres = [
         sorted(rng.choice(genre_names, size=per_taste, replace=False)) for _ in range(n_tastes)
@@ -127,10 +129,26 @@ def generate_sessions(tracks: pd.DataFrame, n_sessions: int, seed: int = 0) -> d
         rows.append(both[order])
         in_taste.append((np.arange(len(both)) < len(picked))[order])
         sessions.append(np.full(len(both), s, dtype=np.int64))
+    session, row, in_taste = (
+        np.concatenate(sessions),
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(in_taste),
+    )
+    # Rare tracks keep one occurrence, in a random session: when that session is held out, the
+    # track is a target no training session holds (the cold-start slice).
+    # Drawn from the less popular half, as new and niche releases are, so sessions stay MPD-sized.
+    rare = np.zeros(len(tracks), dtype=bool)
+    tail = played[len(played) // 2 :]
+    rare[tail] = rng.random(len(tail)) < 2 * RARE_SHARE
+    occurrences = rng.permutation(np.flatnonzero(rare[row]))
+    _, first = np.unique(row[occurrences], return_index=True)
+    keep = ~rare[row]
+    keep[occurrences[first]] = True
     return {
-        "session": np.concatenate(sessions),
-        "row": np.concatenate(rows).astype(np.int64),
-        "in_taste": np.concatenate(in_taste),
+        "session": session[keep],
+        "row": row[keep],
+        "in_taste": in_taste[keep],
+        "rare": rare,
         "session_taste": session_taste,
         "taste_of_row": taste_of_row,
         "taste_genres": taste_genres,
