@@ -56,6 +56,7 @@ def write_events(events, out_dir: Path, events_format: str) -> Path:
 def write_mpd_slices(tracks, planted: dict, out_dir: Path) -> list[Path]:
     """The kept (not skipped) tracks of each session as MPD playlists, 1,000 per slice."""
     import numpy as np
+    import orjson
 
     from spotrec import schema
     from spotrec_serving.names import artist_id, base62_id
@@ -114,7 +115,7 @@ def write_mpd_slices(tracks, planted: dict, out_dir: Path) -> list[Path]:
             "playlists": playlists,
         }
         path = out_dir / MPD_DIR / f"mpd.slice.{first}-{last}.json"
-        _atomic_write(path, lambda p, d=document: p.write_text(json.dumps(d), encoding="utf-8"))
+        _atomic_write(path, lambda p, d=document: p.write_bytes(orjson.dumps(d)))
         paths.append(path)
         log.info("synth listening: wrote %s", path.name)
     return paths
