@@ -116,3 +116,44 @@ def test_rare_tracks_are_heard_in_exactly_one_session(written):
     heard_rare = sessions_per_track.reindex(truth["rare_tracks"]).dropna()
     assert len(heard_rare) > 0.05 * truth["played_tracks"]
     assert (heard_rare == 1).all()
+
+
+def _top_lists(similarity: np.ndarray, width: int = 50) -> np.ndarray:
+    """Rows' top-``width`` columns by similarity (self excluded), padded with n where <= 0."""
+    n = similarity.shape[0]
+    np.fill_diagonal(similarity, -np.inf)
+    top = np.argsort(-similarity, axis=1)[:, :width]
+    return np.where(np.take_along_axis(similarity, top, axis=1) > 0, top, n)
+
+
+def test_co_listening_recovers_the_tastes_and_content_cannot(written):
+    """The planted structure is there for a model of co-listening, not for audio or artists."""
+    import scipy.sparse as sp
+
+    from spotrec.data.listening import session_item_weights, split_sessions
+    from spotrec.evaluation.heldout_listening import evaluate_heldout_listening
+    from spotrec.evaluation.metrics import Catalogue
+
+    tracks, out, _ = written
+    train, heldout = split_sessions(load_listening(out / "mpd", tracks).events, heldout_share=0.2)
+    weights = session_item_weights(train)
+    rows = pd.Index(tracks[schema.TRACK_ID]).get_indexer(weights[schema.LS_TRACK_ID])
+    sessions = pd.factorize(weights[schema.LS_SESSION_ID])[0]
+    plays = sp.csr_matrix(
+        (np.ones(len(rows)), (sessions, rows)), shape=(sessions.max() + 1, len(tracks))
+    )
+    counts = (plays.T @ plays).toarray()
+    heard = np.sqrt(np.maximum(np.diag(counts), 1.0))
+    co_listening = _top_lists(counts / heard[:, None] / heard[None, :])
+    unit = Catalogue.from_tracks(tracks).unit_features[: len(tracks)]
+    audio = _top_lists(unit @ unit.T + 1.0)  # shifted: every pair is a candidate
+    result = evaluate_heldout_listening(
+        tracks, {"co-listening": co_listening, "audio": audio}, train, heldout, max_cases=None
+    )
+    ndcg = {name: r["all"]["ndcg"] for name, r in result["models"].items()}
+    ndcg.update({name: r["all"]["ndcg"] for name, r in result["baselines"].items()})
+    assert result["cases"] > 100
+    assert ndcg["co-listening"] > 0.5
+    assert ndcg["co-listening"] > 3 * ndcg["audio"]
+    assert ndcg["co-listening"] > 2 * ndcg["seed artists' most popular (baseline)"]
+    assert ndcg["co-listening"] > 2 * ndcg["most popular (baseline)"]
