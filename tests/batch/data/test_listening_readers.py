@@ -141,6 +141,7 @@ def test_name_matching_maps_unknown_ids_by_the_variants_rule(tmp_path):
     path = write_mpd(tmp_path / "mpd.slice.0-999.json", [playlist])
     plain = load_listening(path, tiny_catalogue())
     assert plain.stats["out_of_catalogue"] == 3 and plain.stats["matched_by_name"] == 0
+    assert plain.stats["sessions_read"] == 1 and plain.stats["sessions"] == 0
     matched = load_listening(path, tiny_catalogue(), match_names=True)
     assert matched.stats["matched_by_name"] == 2 == matched.stats["matched_by_name_tracks"]
     assert matched.stats["out_of_catalogue"] == 1

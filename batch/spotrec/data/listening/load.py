@@ -131,6 +131,7 @@ def load_listening(
     rows_read = out_events = matched_events = 0
     out_ids: set[str] = set()
     matched_ids: set[str] = set()
+    sessions_read: set[str] = set()  # including sessions with no catalogue track at all
     for number, (path, kind) in enumerate(files, start=1):
         log.info("listening: reading %s (%d of %d files)", path, number, len(files))
         for chunk in read_file(path, kind):
@@ -139,6 +140,7 @@ def load_listening(
             if chunk.raw is not None and len(chunk.raw):
                 clean, refused = check_chunk(chunk.raw, timestamp_required=chunk.timestamp_required)
                 frames.append(refused)
+                sessions_read.update(clean[schema.LS_SESSION_ID].unique())
                 rows = index.get_indexer(clean[schema.LS_TRACK_ID])
                 unknown = rows < 0
                 if matcher is not None and unknown.any():
@@ -178,6 +180,7 @@ def load_listening(
         "events_by_type": {
             str(k): int(v) for k, v in events[schema.LS_EVENT].value_counts().items()
         },
+        "sessions_read": len(sessions_read),
         "sessions": int(events[schema.LS_SESSION_ID].nunique()),
         "tracks_with_events": int(events[schema.LS_TRACK_ID].nunique()),
         "out_of_catalogue": out_events,
