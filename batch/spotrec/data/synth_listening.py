@@ -28,6 +28,7 @@ DEFAULT_SESSIONS = 2_000
 SLICE_SIZE = 1_000
 EVENT_FORMATS = ("csv", "jsonl", "parquet")
 EVENTS_STEM, MPD_DIR, TRUTH_FILE = "events", "mpd", "tastes.json"
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ def _atomic_write(path: Path, write) -> None:
 def write_events(events, out_dir: Path, events_format: str) -> Path:
     path = out_dir / f"{EVENTS_STEM}.{events_format}"
     writers = {
-        "csv": lambda p: events.to_csv(p, index=False),
-        "jsonl": lambda p: events.to_json(p, orient="records", lines=True),
+        "csv": lambda p: events.to_csv(p, index=False, date_format=ISO_SECONDS),
+        "jsonl": lambda p: events.to_json(
+            p, orient="records", lines=True, date_format="iso", date_unit="s"
+        ),
         "parquet": lambda p: events.to_parquet(p, index=False),
     }
     _atomic_write(path, writers[events_format])
@@ -163,10 +166,11 @@ def write_synthetic_listening(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     planted = generate_sessions(tracks, n_sessions, seed)
-    events = events_log(tracks, planted)  # also draws the skips the MPD playlists leave out
-    if "events" in formats:
+    # also draws the skips that the MPD playlists leave out
+    events = events_log(tracks, planted, frame="events" in formats)
+    if events is not None:
         write_events(events, out_dir, events_format)
-    del events
+        del events
     if "mpd" in formats:
         write_mpd_slices(tracks, planted, out_dir)
     truth = ground_truth(tracks, planted, seed)

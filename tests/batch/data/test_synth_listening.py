@@ -157,3 +157,18 @@ def test_co_listening_recovers_the_tastes_and_content_cannot(written):
     assert ndcg["co-listening"] > 3 * ndcg["audio"]
     assert ndcg["co-listening"] > 2 * ndcg["seed artists' most popular (baseline)"]
     assert ndcg["co-listening"] > 2 * ndcg["most popular (baseline)"]
+
+
+@pytest.mark.parametrize("events_format", ["jsonl", "parquet"])
+def test_every_events_format_reads_back_cleanly(written, tmp_path, events_format):
+    tracks, _, _ = written
+    synth_listening.write_synthetic_listening(
+        tracks, tmp_path, n_sessions=40, seed=1, formats=("events",), events_format=events_format
+    )
+    csv_dir = tmp_path / "csv"
+    synth_listening.write_synthetic_listening(
+        tracks, csv_dir, n_sessions=40, seed=1, formats=("events",)
+    )
+    read = load_listening(tmp_path / f"events.{events_format}", tracks, max_reject_share=0.0)
+    from_csv = load_listening(csv_dir / "events.csv", tracks, max_reject_share=0.0)
+    pd.testing.assert_frame_equal(read.events, from_csv.events)

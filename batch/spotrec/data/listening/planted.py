@@ -156,36 +156,38 @@ def generate_sessions(tracks: pd.DataFrame, n_sessions: int, seed: int = 0) -> d
     }
 
 
-def events_log(tracks: pd.DataFrame, planted: dict) -> pd.DataFrame:
-    """The sessions as play/like/save/skip events, with ISO 8601 timestamps (schema columns)."""
+def events_log(tracks: pd.DataFrame, planted: dict, *, frame: bool = True) -> pd.DataFrame | None:
+    """The sessions as play/like/save/skip events (schema columns; timestamp as datetimes,
+    session_id and event categorical, to stay small at 100k sessions). The draws (skips, likes,
+    times) happen even with ``frame=False``, so the MPD slices are the same either way."""
     rng, session, row = planted["rng"], planted["session"], planted["row"]
     in_taste = planted["in_taste"]
     n = len(row)
-    position = np.arange(n) - np.r_[0, np.flatnonzero(np.diff(session)) + 1].repeat(
-        np.diff(np.r_[0, np.flatnonzero(np.diff(session)) + 1, n])
-    )
+    starts = np.r_[0, np.flatnonzero(np.diff(session)) + 1]
+    position = np.arange(n) - starts.repeat(np.diff(np.r_[starts, n]))
     skipped = rng.random(n) < np.where(in_taste, TASTE_SKIP, NOISE_SKIP)
     planted["skipped"] = skipped
     kept = ~skipped & in_taste
-    parts = [(np.flatnonzero(~skipped), "play", 0), (np.flatnonzero(skipped), "skip", 0)]
-    for share, event, step in ((REPLAY, "play", 1), (LIKE, "like", 2), (SAVE, "save", 3)):
+    parts = [(np.flatnonzero(~skipped), 0, 0), (np.flatnonzero(skipped), 1, 0)]
+    for share, event, step in ((REPLAY, 0, 1), (LIKE, 2, 2), (SAVE, 3, 3)):
         parts.append((np.flatnonzero(kept & (rng.random(n) < share)), event, step))
-    index = np.concatenate([p[0] for p in parts])
-    step = np.concatenate([np.full(len(p[0]), p[2]) for p in parts])
-    names = np.concatenate([np.full(len(p[0]), p[1], dtype=object) for p in parts])
-    order = np.lexsort((step, index))
-    index, step, names = index[order], step[order], names[order]
     n_sessions = len(planted["session_taste"])
     start = END.value // 10**9 - rng.integers(0, 365 * _DAY_S, size=n_sessions)
-    seconds = start[session[index]] + position[index] * 210 + step * 20
     planted["session_end"] = start + np.bincount(session, minlength=n_sessions) * 210
+    if not frame:
+        return None
+    index = np.concatenate([p[0] for p in parts])
+    step = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int64) for p in parts])
+    event = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts])
+    order = np.lexsort((step, index))
+    index, step, event = index[order], step[order], event[order]
+    seconds = start[session[index]] + position[index] * 210 + step * 20
+    names = [f"synth-{s}" for s in range(n_sessions)]
     return pd.DataFrame(
         {
-            schema.LS_SESSION_ID: np.char.add("synth-", session[index].astype(str)).astype(object),
+            schema.LS_SESSION_ID: pd.Categorical.from_codes(session[index], names),
             schema.LS_TRACK_ID: tracks[schema.TRACK_ID].to_numpy(dtype=object)[row[index]],
-            schema.LS_EVENT: names,
-            schema.LS_TIMESTAMP: np.char.add(
-                np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s"), "Z"
-            ).astype(object),
+            schema.LS_EVENT: pd.Categorical.from_codes(event, ["play", "skip", "like", "save"]),
+            schema.LS_TIMESTAMP: pd.to_datetime(seconds, unit="s", utc=True),
         }
     )
