@@ -223,7 +223,12 @@ def finish_stage(
             lists["blend"] = indices
             del blend
     with timer.stage("evaluate"):
-        evaluation, default_model = evaluate_models(tracks, lists)
+        from spotrec.data.listening import has_listening, read_listening
+
+        # With listening data the default is the held-out listening winner (selection.py).
+        listening = read_listening(out) if has_listening(out) else None
+        evaluation, default_model = evaluate_models(tracks, lists, listening=listening)
+        del listening
     manifest = {
         **{k: state[k] for k in ("run_id", "created", "input", "seed", "counts", "holdout")},
         "models": models,
