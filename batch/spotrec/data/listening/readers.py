@@ -201,11 +201,15 @@ def read_parquet_log(path: Path) -> Iterator[RawChunk]:
         yield RawChunk(source, raw, [], rows_read=len(raw))
 
 
-def read_file(path: Path, kind: str) -> Iterator[RawChunk]:
+def read_file(path: Path, kind: str, *, names: bool = True) -> Iterator[RawChunk]:
+    """Raw chunks of one file; ``names=False`` lets the MPD reader skip the title and artist
+    columns, which only name matching needs."""
     from spotrec.data.listening.mpd import read_mpd_slice
 
+    if kind == "mpd":
+        yield from read_mpd_slice(path, names=names)
+        return
     readers = {
-        "mpd": read_mpd_slice,
         "csv": read_csv_log,
         "jsonl": read_jsonl_log,
         "parquet": read_parquet_log,
