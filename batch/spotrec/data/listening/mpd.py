@@ -25,7 +25,7 @@ import orjson
 import pandas as pd
 
 from spotrec import schema
-from spotrec.data.listening.readers import RawChunk, _file_reject
+from spotrec.data.listening.readers import RawChunk, file_reject
 
 
 def read_mpd_slice(path: Path, *, names: bool = True) -> Iterator[RawChunk]:
@@ -33,14 +33,14 @@ def read_mpd_slice(path: Path, *, names: bool = True) -> Iterator[RawChunk]:
     try:
         document = orjson.loads(path.read_bytes())
     except OSError as exc:
-        yield _file_reject(source, "unreadable_file", str(exc)[:200])
+        yield file_reject(source, "unreadable_file", str(exc)[:200])
         return
     except orjson.JSONDecodeError as exc:  # also invalid UTF-8
-        yield _file_reject(source, "bad_json", str(exc)[:200])
+        yield file_reject(source, "bad_json", str(exc)[:200])
         return
     playlists = document.get("playlists") if isinstance(document, dict) else None
     if not isinstance(playlists, list):
-        yield _file_reject(source, "bad_mpd_structure", "no 'playlists' list at the top level")
+        yield file_reject(source, "bad_mpd_structure", "no 'playlists' list at the top level")
         return
     sessions, tracks, stamps, positions, titles, artists, lines = ([] for _ in range(7))
     bad = []
