@@ -42,3 +42,30 @@ def test_real_holdout_has_no_collaboration_leak(real_tracks):
     assert sum(bool(set(names) & labelled) for names in tracks[schema.ARTISTS][held]) == 0
     assert result.tracks_held_out == int(held.sum()) > 5_000
     assert len(set(component)) < len(keys)
+
+
+def test_unknown_ids_with_real_titles_match_by_name(real_tracks, tmp_path):
+    import json
+
+    from spotrec_serving.names import identity_key
+
+    sample = real_tracks[real_tracks[schema.ARTISTS].map(len) > 0].sample(200, random_state=0)
+    entries = [
+        {
+            "pos": pos,
+            "track_uri": f"spotify:track:{i:022d}",  # well-formed, not in the catalogue
+            # spacing only: upper-casing is lossy ("ı".upper() is "I"); case is unit-tested
+            "track_name": f"  {name} ",
+            "artist_name": f"{artists[0]}  ",
+        }
+        for pos, (i, name, artists) in enumerate(
+            zip(range(200), sample[schema.NAME], sample[schema.ARTISTS], strict=True)
+        )
+    ]
+    playlist = {"pid": 1, "modified_at": 1_500_000_000, "tracks": entries}
+    (tmp_path / "mpd.slice.0-999.json").write_text(json.dumps({"playlists": [playlist]}))
+    result = load_listening(tmp_path, real_tracks, match_names=True)
+    assert result.stats["out_of_catalogue"] == 0 and result.stats["matched_by_name"] == 200
+    names = dict(zip(real_tracks[schema.TRACK_ID], real_tracks[schema.NAME], strict=True))
+    matched = [identity_key(names[t]) for t in result.events[schema.LS_TRACK_ID]]
+    assert matched == [identity_key(n) for n in sample[schema.NAME]]
