@@ -10,8 +10,15 @@ and report.html (self-contained: images inlined as base64).
 
 The markdown and HTML rendering (the report's document, its tables and labels) is in render.py.
 
-The best model follows spotrec.selection (the same rule picks the API's default model): models
-passing every bar rank first; then the best mean rank across the headline metrics wins.
+When the build has listening data (listening/heldout.parquet, written by the build from
+`--interactions`), the report leads with held-out listening: every model and two baselines on
+the held-out sessions, all targets and the cold-start slice (evaluation/listening.py,
+heldout_listening.py), with a plot. The genre metrics follow as guardrails, marked circular
+for models fed genres, next to the audio-only genre precision.
+
+The best model follows spotrec.selection (the same rule picks the API's default model): with
+listening data, the best held-out listening NDCG@100; without, models passing every bar rank
+first and then the best mean rank across the genre metrics wins.
 """
 
 from __future__ import annotations
