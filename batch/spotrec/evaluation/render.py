@@ -120,7 +120,9 @@ def listening_blocks(listening: dict) -> list[tuple]:
             "The same sessions, scored only on target songs that no training session holds: "
             "what a model offers where listening cannot help.",
         ),
-        listening_table(listening, "cold"),
+        listening_table(listening, "cold")
+        if listening["cold_cases"]
+        else ("p", "No held-out target lacks training listening: nothing to score here."),
     ]
 
 
