@@ -172,3 +172,17 @@ def test_every_events_format_reads_back_cleanly(written, tmp_path, events_format
     read = load_listening(tmp_path / f"events.{events_format}", tracks, max_reject_share=0.0)
     from_csv = load_listening(csv_dir / "events.csv", tracks, max_reject_share=0.0)
     pd.testing.assert_frame_equal(read.events, from_csv.events)
+
+
+def test_synth_listening_command_over_a_catalogue_csv(tmp_path, capsys):
+    from spotrec.cli import main
+
+    csv = synth.write_synthetic_csv(tmp_path / "c.csv", 300, seed=2)
+    out = tmp_path / "listening"
+    argv = ["data", "synth-listening", "--data", str(csv), "--out", str(out), "--sessions", "30"]
+    assert main([*argv, "--formats", "mpd"]) == 0
+    assert "wrote 30 sessions" in capsys.readouterr().out
+    assert list((out / "mpd").iterdir()) == [out / "mpd" / "mpd.slice.0-29.json"]
+    assert not (out / "events.csv").exists()
+    assert main([*argv, "--formats", "nope"]) == 2
+    assert "--formats takes events and/or mpd" in capsys.readouterr().err
