@@ -7,8 +7,9 @@ them. All draws come from one seeded ``numpy.random.Generator``:
   song (variants are one song);
 * a taste is a set of genres (GENRES_PER_TASTE, chosen at random), and each played artist joins
   one taste that has the artist's genre, so a taste mixes artists from several genres and its
-  tracks do not sound alike; SPLIT_ARTIST_SHARE of artists split their songs between two tastes,
-  so an artist does not explain a taste either;
+  tracks do not sound alike; an artist puts at most MAX_ARTIST_SONGS songs in a taste (the
+  rest go to other tastes) and SPLIT_ARTIST_SHARE of smaller artists split in two, so an artist
+  does not explain a taste either;
 * popularity is skewed twice: tastes by a Zipf law, tracks within a taste by a Zipf law over
   their catalogue popularity rank;
 * a session picks one taste; its length is log-normal with median 55 (about 50 kept) within
@@ -31,6 +32,7 @@ PLAYED_SHARE = 0.6
 GENRES_PER_TASTE = 4
 TRACKS_PER_TASTE = 150  # about 3 sessions of songs: tastes overlap little, sessions much
 SPLIT_ARTIST_SHARE = 0.3
+MAX_ARTIST_SONGS = 5  # songs of one artist in one taste, at most
 NOISE_SHARE = 0.15
 RARE_SHARE = 0.2  # played tracks heard in one session only: cold targets once held out
 NOISE_SKIP, TASTE_SKIP, LIKE, SAVE, REPLAY = 0.6, 0.03, 0.12, 0.05, 0.1
@@ -79,13 +81,19 @@ def plant_tastes(tracks: pd.DataFrame, rng: np.random.Generator) -> tuple[np.nda
     for artist in played:
         owners = tastes_of_genre[artist_genre[artist]]
         taste = owners[rng.integers(len(owners))]
-        artist_rows = by_artist[artist]
-        taste_of_row[artist_rows] = taste
-        if len(artist_rows) >= 2 and rng.random() < SPLIT_ARTIST_SHARE:
-            other = int(rng.integers(n_tastes - 1))
-            other += other >= taste  # any taste but the first
-            moved = rng.permutation(artist_rows)[: len(artist_rows) // 2]
-            taste_of_row[moved] = other
+        artist_rows = rng.permutation(by_artist[artist])
+        size = len(artist_rows)
+        # A prolific artist's songs are spread over several tastes, MAX_ARTIST_SONGS per taste,
+        # so "the seed's artist" does not explain a session (real catalogues have artists
+        # with hundreds of tracks); some smaller artists split in two as well.
+        split = size > MAX_ARTIST_SONGS or (size >= 2 and rng.random() < SPLIT_ARTIST_SHARE)
+        chunk = min(MAX_ARTIST_SONGS, -(-size // 2)) if split else size
+        for start in range(0, size, chunk):
+            target = taste
+            if start:  # any taste but the artist's first
+                target = int(rng.integers(n_tastes - 1))
+                target += target >= taste
+            taste_of_row[artist_rows[start : start + chunk]] = target
     return taste_of_row, [[str(g) for g in sorted(set(t))] for t in taste_genres]
 
 
