@@ -275,7 +275,12 @@ def finish_stage(
             for name, (indices, scores) in made.items():
                 lists[name] = _write_lists(out, name, track_ids, indices, scores)
     with timer.stage("evaluate"):
-        evaluation, default_model = evaluate_models(tracks, lists)
+        from spotrec.data.listening import has_listening, read_listening
+
+        # With listening data the default is the held-out listening winner (selection.py).
+        listening = read_listening(out) if has_listening(out) else None
+        evaluation, default_model = evaluate_models(tracks, lists, listening=listening)
+        del listening
     manifest = {
         **{k: state[k] for k in ("run_id", "created", "input", "seed", "counts", "holdout")},
         "listening": state.get("listening"),

@@ -28,6 +28,7 @@ DEFAULT_SESSIONS = 2_000
 SLICE_SIZE = 1_000
 EVENT_FORMATS = ("csv", "jsonl", "parquet")
 EVENTS_STEM, MPD_DIR, TRUTH_FILE = "events", "mpd", "tastes.json"
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ def _atomic_write(path: Path, write) -> None:
 def write_events(events, out_dir: Path, events_format: str) -> Path:
     path = out_dir / f"{EVENTS_STEM}.{events_format}"
     writers = {
-        "csv": lambda p: events.to_csv(p, index=False),
-        "jsonl": lambda p: events.to_json(p, orient="records", lines=True),
+        "csv": lambda p: events.to_csv(p, index=False, date_format=ISO_SECONDS),
+        "jsonl": lambda p: events.to_json(
+            p, orient="records", lines=True, date_format="iso", date_unit="s"
+        ),
         "parquet": lambda p: events.to_parquet(p, index=False),
     }
     _atomic_write(path, writers[events_format])
@@ -56,6 +59,7 @@ def write_events(events, out_dir: Path, events_format: str) -> Path:
 def write_mpd_slices(tracks, planted: dict, out_dir: Path) -> list[Path]:
     """The kept (not skipped) tracks of each session as MPD playlists, 1,000 per slice."""
     import numpy as np
+    import orjson
 
     from spotrec import schema
     from spotrec_serving.names import artist_id, base62_id
@@ -114,7 +118,7 @@ def write_mpd_slices(tracks, planted: dict, out_dir: Path) -> list[Path]:
             "playlists": playlists,
         }
         path = out_dir / MPD_DIR / f"mpd.slice.{first}-{last}.json"
-        _atomic_write(path, lambda p, d=document: p.write_text(json.dumps(d), encoding="utf-8"))
+        _atomic_write(path, lambda p, d=document: p.write_bytes(orjson.dumps(d)))
         paths.append(path)
         log.info("synth listening: wrote %s", path.name)
     return paths
@@ -137,6 +141,7 @@ def ground_truth(tracks, planted: dict, seed: int) -> dict:
         "sessions": len(planted["session_taste"]),
         "session_ids": "events: synth-<n>; MPD: pid <n> (session mpd:<n>)",
         "played_tracks": int((taste_of_row >= 0).sum()),
+        "rare_tracks": tracks[schema.TRACK_ID].to_numpy(dtype=object)[planted["rare"]].tolist(),
         "catalogue_tracks": len(tracks),
         "tastes": tastes,
         "session_tastes": planted["session_taste"].tolist(),
@@ -161,10 +166,11 @@ def write_synthetic_listening(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     planted = generate_sessions(tracks, n_sessions, seed)
-    events = events_log(tracks, planted)  # also draws the skips the MPD playlists leave out
-    if "events" in formats:
+    # also draws the skips that the MPD playlists leave out
+    events = events_log(tracks, planted, frame="events" in formats)
+    if events is not None:
         write_events(events, out_dir, events_format)
-    del events
+        del events
     if "mpd" in formats:
         write_mpd_slices(tracks, planted, out_dir)
     truth = ground_truth(tracks, planted, seed)

@@ -92,6 +92,9 @@ def test_every_reject_reason_is_counted_exactly(listening_dir, tmp_path):
     assert stats["rows_rejected"] == 11 == len(result.rejects)
     assert stats["events_kept"] == 8 == len(result.events)
     assert stats["out_of_catalogue"] == 1 and stats["out_of_catalogue_tracks"] == 1
+    assert stats["rows_read"] == (
+        stats["events_kept"] + stats["out_of_catalogue"] + stats["rows_rejected"]
+    )
     assert stats["files_read"] == 7
     assert stats["files_skipped"] == [str(listening_dir / "README.txt")]
     written = pd.read_csv(rejects_path)
@@ -138,6 +141,7 @@ def test_name_matching_maps_unknown_ids_by_the_variants_rule(tmp_path):
     path = write_mpd(tmp_path / "mpd.slice.0-999.json", [playlist])
     plain = load_listening(path, tiny_catalogue())
     assert plain.stats["out_of_catalogue"] == 3 and plain.stats["matched_by_name"] == 0
+    assert plain.stats["sessions_read"] == 1 and plain.stats["sessions"] == 0
     matched = load_listening(path, tiny_catalogue(), match_names=True)
     assert matched.stats["matched_by_name"] == 2 == matched.stats["matched_by_name_tracks"]
     assert matched.stats["out_of_catalogue"] == 1

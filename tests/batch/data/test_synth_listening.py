@@ -107,3 +107,82 @@ def test_same_seed_same_bytes_and_the_cli_runs(written, tmp_path):
     truth = json.loads((tmp_path / "small-listening" / "tastes.json").read_text())
     assert truth["sessions"] == 50 and len(truth["session_tastes"]) == 50
     assert len(pd.read_csv(tmp_path / "small-listening" / "events.csv")) > 50 * 4
+
+
+def test_rare_tracks_are_heard_in_exactly_one_session(written):
+    tracks, out, truth = written
+    events = load_listening(out / "mpd", tracks).events
+    sessions_per_track = events.groupby(schema.LS_TRACK_ID)[schema.LS_SESSION_ID].nunique()
+    heard_rare = sessions_per_track.reindex(truth["rare_tracks"]).dropna()
+    assert len(heard_rare) > 0.05 * truth["played_tracks"]
+    assert (heard_rare == 1).all()
+
+
+def _top_lists(similarity: np.ndarray, width: int = 50) -> np.ndarray:
+    """Rows' top-``width`` columns by similarity (self excluded), padded with n where <= 0."""
+    n = similarity.shape[0]
+    np.fill_diagonal(similarity, -np.inf)
+    top = np.argsort(-similarity, axis=1)[:, :width]
+    return np.where(np.take_along_axis(similarity, top, axis=1) > 0, top, n)
+
+
+def test_co_listening_recovers_the_tastes_and_content_cannot(written):
+    """The planted structure is there for a model of co-listening, not for audio or artists."""
+    import scipy.sparse as sp
+
+    from spotrec.data.listening import session_item_weights, split_sessions
+    from spotrec.evaluation.heldout_listening import evaluate_heldout_listening
+    from spotrec.evaluation.metrics import Catalogue
+
+    tracks, out, _ = written
+    train, heldout = split_sessions(load_listening(out / "mpd", tracks).events, heldout_share=0.2)
+    weights = session_item_weights(train)
+    rows = pd.Index(tracks[schema.TRACK_ID]).get_indexer(weights[schema.LS_TRACK_ID])
+    sessions = pd.factorize(weights[schema.LS_SESSION_ID])[0]
+    plays = sp.csr_matrix(
+        (np.ones(len(rows)), (sessions, rows)), shape=(sessions.max() + 1, len(tracks))
+    )
+    counts = (plays.T @ plays).toarray()
+    heard = np.sqrt(np.maximum(np.diag(counts), 1.0))
+    co_listening = _top_lists(counts / heard[:, None] / heard[None, :])
+    unit = Catalogue.from_tracks(tracks).unit_features[: len(tracks)]
+    audio = _top_lists(unit @ unit.T + 1.0)  # shifted: every pair is a candidate
+    result = evaluate_heldout_listening(
+        tracks, {"co-listening": co_listening, "audio": audio}, train, heldout, max_cases=None
+    )
+    ndcg = {name: r["all"]["ndcg"] for name, r in result["models"].items()}
+    ndcg.update({name: r["all"]["ndcg"] for name, r in result["baselines"].items()})
+    assert result["cases"] > 100
+    assert ndcg["co-listening"] > 0.5
+    assert ndcg["co-listening"] > 3 * ndcg["audio"]
+    assert ndcg["co-listening"] > 2 * ndcg["seed artists' most popular (baseline)"]
+    assert ndcg["co-listening"] > 2 * ndcg["most popular (baseline)"]
+
+
+@pytest.mark.parametrize("events_format", ["jsonl", "parquet"])
+def test_every_events_format_reads_back_cleanly(written, tmp_path, events_format):
+    tracks, _, _ = written
+    synth_listening.write_synthetic_listening(
+        tracks, tmp_path, n_sessions=40, seed=1, formats=("events",), events_format=events_format
+    )
+    csv_dir = tmp_path / "csv"
+    synth_listening.write_synthetic_listening(
+        tracks, csv_dir, n_sessions=40, seed=1, formats=("events",)
+    )
+    read = load_listening(tmp_path / f"events.{events_format}", tracks, max_reject_share=0.0)
+    from_csv = load_listening(csv_dir / "events.csv", tracks, max_reject_share=0.0)
+    pd.testing.assert_frame_equal(read.events, from_csv.events)
+
+
+def test_synth_listening_command_over_a_catalogue_csv(tmp_path, capsys):
+    from spotrec.cli import main
+
+    csv = synth.write_synthetic_csv(tmp_path / "c.csv", 300, seed=2)
+    out = tmp_path / "listening"
+    argv = ["data", "synth-listening", "--data", str(csv), "--out", str(out), "--sessions", "30"]
+    assert main([*argv, "--formats", "mpd"]) == 0
+    assert "wrote 30 sessions" in capsys.readouterr().out
+    assert list((out / "mpd").iterdir()) == [out / "mpd" / "mpd.slice.0-29.json"]
+    assert not (out / "events.csv").exists()
+    assert main([*argv, "--formats", "nope"]) == 2
+    assert "--formats takes events and/or mpd" in capsys.readouterr().err

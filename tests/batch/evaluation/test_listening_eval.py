@@ -99,3 +99,65 @@ def test_baselines_rank_by_training_listening_and_by_seed_artists():
     by_artist = le.seed_artist_recommender(tracks, order, songs)
     # seed t0 (artist A): A's tracks t3, t1 (t5 is t1's variant: one per song) by popularity
     assert by_artist(np.array([0])).tolist() == [3, 1]
+
+
+def _two_taste_build():
+    """12 tracks in two planted tastes (rows 0-5, 6-11) that share no genre or artist pattern;
+    model "good" lists a track's taste-mates, "bad" the other taste."""
+    from eval_tables import make_tracks
+
+    rows = [
+        {"id": f"T{i:02d}", "genres": [f"g{i % 3}"], "artists": [f"a{i}"], "song": f"s{i}"}
+        for i in range(12)
+    ]
+    tracks = make_tracks(rows)
+    taste = np.arange(12) // 6
+    good = np.array([[j for j in range(12) if taste[j] == taste[i] and j != i] for i in range(12)])
+    bad = np.array([[j for j in range(12) if taste[j] != taste[i]][:5] for i in range(12)])
+    ids = tracks[schema.TRACK_ID].tolist()
+    heldout = events(
+        [(f"h{s}", ids[(s + j) % 6 + 6 * (s % 2)], "play") for s in range(8) for j in range(6)]
+    )
+    train = events([("t0", ids[0], "play"), ("t0", ids[1], "play")])
+    return tracks, {"good": good, "bad": bad}, train, heldout
+
+
+def test_heldout_listening_scores_models_and_baselines_and_drives_the_default():
+    from spotrec.evaluation.heldout_listening import evaluate_heldout_listening
+    from spotrec.selection import evaluate_models
+
+    tracks, lists, train, heldout = _two_taste_build()
+    result = evaluate_heldout_listening(tracks, lists, train, heldout)
+    assert result["cases"] == 8
+    assert result["models"]["good"]["all"]["ndcg"] == 1.0  # the one target is ranked first
+    assert result["models"]["bad"]["all"]["ndcg"] == 0.0
+    assert set(result["baselines"]) == {
+        "most popular (baseline)",
+        "seed artists' most popular (baseline)",
+    }
+    # cold slice: targets never heard in training; session h2's target is T01, heard in t0
+    assert result["cold_cases"] == 7
+    evaluations, default = evaluate_models(tracks, lists, listening=(train, heldout))
+    assert default == "good"
+    assert evaluations["good"]["listening"]["ndcg"] == 1.0
+    assert evaluations["bad"]["listening"]["cold"]["cases"] == 7
+
+
+def test_audio_only_genre_precision_on_planted_features():
+    from eval_tables import make_tracks
+
+    from spotrec.evaluation.heldout_listening import audio_only_genre_precision
+
+    # genre g0 sounds one way, g1 the other: audio alone finds the genre
+    rows = [
+        {
+            "id": f"T{i:02d}",
+            "genres": [f"g{i % 2}"],
+            "artists": [f"a{i}"],
+            "song": f"s{i}",
+            "features": {"energy": 0.9 if i % 2 else 0.1},
+        }
+        for i in range(30)
+    ]
+    result = audio_only_genre_precision(make_tracks(rows), k=10)
+    assert result["genre_precision"] == 1.0 and result["seeds"] == 30

@@ -131,24 +131,26 @@ def load_listening(
     rows_read = out_events = matched_events = 0
     out_ids: set[str] = set()
     matched_ids: set[str] = set()
+    sessions_read: set[str] = set()  # including sessions with no catalogue track at all
     for number, (path, kind) in enumerate(files, start=1):
         log.info("listening: reading %s (%d of %d files)", path, number, len(files))
-        for chunk in read_file(path, kind):
+        for chunk in read_file(path, kind, names=match_names):
             rows_read += chunk.rows_read
             frames = [pd.DataFrame(chunk.rejects, columns=["_line", "reason", "detail"])]
             if chunk.raw is not None and len(chunk.raw):
                 clean, refused = check_chunk(chunk.raw, timestamp_required=chunk.timestamp_required)
                 frames.append(refused)
+                sessions_read.update(_uniques(clean[schema.LS_SESSION_ID]))
                 rows = index.get_indexer(clean[schema.LS_TRACK_ID])
                 unknown = rows < 0
                 if matcher is not None and unknown.any():
                     found = matcher.match(clean.loc[unknown, ["track_name", "artist_name"]])
                     matched_events += int((found >= 0).sum())
-                    matched_ids.update(clean.loc[unknown, schema.LS_TRACK_ID][found >= 0])
+                    matched_ids.update(_uniques(clean.loc[unknown, schema.LS_TRACK_ID][found >= 0]))
                     rows[unknown] = found
                     unknown = rows < 0
                 out_events += int(unknown.sum())
-                out_ids.update(clean.loc[unknown, schema.LS_TRACK_ID])
+                out_ids.update(_uniques(clean.loc[unknown, schema.LS_TRACK_ID]))
                 kept = clean.loc[~unknown]
                 stamps = kept[schema.LS_TIMESTAMP].to_numpy(dtype="datetime64[ns]")
                 acc.add(
@@ -178,6 +180,7 @@ def load_listening(
         "events_by_type": {
             str(k): int(v) for k, v in events[schema.LS_EVENT].value_counts().items()
         },
+        "sessions_read": len(sessions_read),
         "sessions": int(events[schema.LS_SESSION_ID].nunique()),
         "tracks_with_events": int(events[schema.LS_TRACK_ID].nunique()),
         "out_of_catalogue": out_events,
@@ -198,6 +201,11 @@ def load_listening(
             f"than the allowed {max_reject_share:.2%}; by reason: {by_reason}"
         )
     return ListeningResult(events=events, rejects=rejects, stats=stats)
+
+
+def _uniques(values: pd.Series) -> list:
+    """Distinct values as a list (iterating an Arrow-backed Series one by one is slow)."""
+    return pd.unique(values.to_numpy(dtype=object)).tolist()
 
 
 def _first(items: list[str]) -> tuple[int, str]:

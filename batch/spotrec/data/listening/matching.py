@@ -57,12 +57,14 @@ class NameMatcher:
         return row
 
     def match(self, names: pd.DataFrame) -> np.ndarray:
-        """Catalogue row (or -1) per row of a frame with track_name, artist_name."""
-        pairs = names["track_name"].astype(object).where(names["track_name"].notna(), None)
-        artists = names["artist_name"].astype(object).where(names["artist_name"].notna(), None)
-        keys = pd.MultiIndex.from_arrays([pairs.fillna(""), artists.fillna("")])
-        codes, uniques = pd.factorize(keys)
+        """Catalogue row (or -1) per row of a frame with track_name, artist_name; each distinct
+        (title, artist) pair is looked up once."""
+        titles = names["track_name"].astype(object).fillna("").to_numpy(dtype=object)
+        artists = names["artist_name"].astype(object).fillna("").to_numpy(dtype=object)
+        codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([titles, artists]))
         rows = np.fromiter(
-            (self.match_one(t, a) for t, a in uniques), dtype=np.int64, count=len(uniques)
+            (self.match_one(title, artist) for title, artist in pairs),
+            dtype=np.int64,
+            count=len(pairs),
         )
         return rows[codes] if len(codes) else np.zeros(0, dtype=np.int64)

@@ -25,24 +25,24 @@ import orjson
 import pandas as pd
 
 from spotrec import schema
-from spotrec.data.listening.readers import RawChunk, _file_reject
+from spotrec.data.listening.readers import RawChunk, file_reject
 
 
-def read_mpd_slice(path: Path) -> Iterator[RawChunk]:
+def read_mpd_slice(path: Path, *, names: bool = True) -> Iterator[RawChunk]:
     source = str(path)
     try:
         document = orjson.loads(path.read_bytes())
     except OSError as exc:
-        yield _file_reject(source, "unreadable_file", str(exc)[:200])
+        yield file_reject(source, "unreadable_file", str(exc)[:200])
         return
     except orjson.JSONDecodeError as exc:  # also invalid UTF-8
-        yield _file_reject(source, "bad_json", str(exc)[:200])
+        yield file_reject(source, "bad_json", str(exc)[:200])
         return
     playlists = document.get("playlists") if isinstance(document, dict) else None
     if not isinstance(playlists, list):
-        yield _file_reject(source, "bad_mpd_structure", "no 'playlists' list at the top level")
+        yield file_reject(source, "bad_mpd_structure", "no 'playlists' list at the top level")
         return
-    sessions, tracks, stamps, positions, names, artists, lines = ([] for _ in range(7))
+    sessions, tracks, stamps, positions, titles, artists, lines = ([] for _ in range(7))
     bad = []
     for number, playlist in enumerate(playlists, start=1):
         entries = playlist.get("tracks") if isinstance(playlist, dict) else None
@@ -59,8 +59,9 @@ def read_mpd_slice(path: Path) -> Iterator[RawChunk]:
         stamps.append((modified * 1000.0 if numeric else np.nan, count))
         tracks.extend([e.get("track_uri") for e in entries])
         positions.extend([e.get("pos", order) for order, e in enumerate(entries)])
-        names.extend([e.get("track_name") for e in entries])
-        artists.extend([e.get("artist_name") for e in entries])
+        if names:  # only name matching reads them
+            titles.extend([e.get("track_name") for e in entries])
+            artists.extend([e.get("artist_name") for e in entries])
         lines.append((number, count))
     raw = pd.DataFrame(
         {
@@ -69,11 +70,11 @@ def read_mpd_slice(path: Path) -> Iterator[RawChunk]:
             schema.LS_EVENT: "add",
             schema.LS_TIMESTAMP: _repeat(stamps, np.float64),
             schema.LS_POSITION: positions,
-            "track_name": names,
-            "artist_name": artists,
             "_line": _repeat(lines, np.int64),
         }
     )
+    if names:
+        raw["track_name"], raw["artist_name"] = titles, artists
     yield RawChunk(source, raw, bad, rows_read=len(raw) + len(bad), timestamp_required=False)
 
 

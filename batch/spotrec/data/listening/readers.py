@@ -70,7 +70,10 @@ def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], li
                 if path.name.startswith("."):
                     continue
                 kind = file_format(path)
-                (found.append((path, kind)) if kind else skipped.append(str(path)))
+                if kind:
+                    found.append((path, kind))
+                else:
+                    skipped.append(str(path))
         elif given.is_file():
             kind = file_format(given)
             if kind is None:
@@ -97,7 +100,7 @@ def _missing(header: list[str]) -> list[str]:
     return [c for c in REQUIRED_COLUMNS if c not in header]
 
 
-def _file_reject(source: str, reason: str, detail: str) -> RawChunk:
+def file_reject(source: str, reason: str, detail: str) -> RawChunk:
     return RawChunk(source, None, [(0, reason, detail)], rows_read=1)
 
 
@@ -108,11 +111,11 @@ def read_csv_log(path: Path) -> Iterator[RawChunk]:
         reader = csv.reader(handle, strict=True)
         header = [h.strip() for h in next(reader, [])]
     except (OSError, csv.Error, EOFError) as exc:
-        yield _file_reject(source, "unreadable_file", str(exc)[:200])
+        yield file_reject(source, "unreadable_file", str(exc)[:200])
         return
     with handle:
         if missing := _missing(header):
-            yield _file_reject(source, f"missing_column:{missing[0]}", f"header: {header}")
+            yield file_reject(source, f"missing_column:{missing[0]}", f"header: {header}")
             return
         wanted = [(header.index(c), c) for c in RAW_COLUMNS if c in header]
         records, lines, bad = [], [], []
@@ -152,7 +155,7 @@ def read_jsonl_log(path: Path) -> Iterator[RawChunk]:
     try:
         handle = _open_text(path)
     except OSError as exc:
-        yield _file_reject(source, "unreadable_file", str(exc)[:200])
+        yield file_reject(source, "unreadable_file", str(exc)[:200])
         return
     records, lines, bad = [], [], []
     with handle:
@@ -187,11 +190,11 @@ def read_parquet_log(path: Path) -> Iterator[RawChunk]:
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
-        yield _file_reject(source, "unreadable_file", str(exc)[:200])
+        yield file_reject(source, "unreadable_file", str(exc)[:200])
         return
     names = parquet.schema_arrow.names
     if missing := _missing(names):
-        yield _file_reject(source, f"missing_column:{missing[0]}", f"columns: {names}")
+        yield file_reject(source, f"missing_column:{missing[0]}", f"columns: {names}")
         return
     start = 1
     for batch in parquet.iter_batches(CHUNK_ROWS, columns=[c for c in RAW_COLUMNS if c in names]):
@@ -201,11 +204,15 @@ def read_parquet_log(path: Path) -> Iterator[RawChunk]:
         yield RawChunk(source, raw, [], rows_read=len(raw))
 
 
-def read_file(path: Path, kind: str) -> Iterator[RawChunk]:
+def read_file(path: Path, kind: str, *, names: bool = True) -> Iterator[RawChunk]:
+    """Raw chunks of one file; ``names=False`` lets the MPD reader skip the title and artist
+    columns, which only name matching needs."""
     from spotrec.data.listening.mpd import read_mpd_slice
 
+    if kind == "mpd":
+        yield from read_mpd_slice(path, names=names)
+        return
     readers = {
-        "mpd": read_mpd_slice,
         "csv": read_csv_log,
         "jsonl": read_jsonl_log,
         "parquet": read_parquet_log,

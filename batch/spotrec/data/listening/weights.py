@@ -47,18 +47,26 @@ def session_item_weights(
             age_days = np.where(np.isnan(age) | (age < 0), 0.0, age / _DAY_NS)
             age_days[stamps.isna().to_numpy()] = 0.0
             weight = weight * np.power(0.5, age_days / half_life_days)
-    frame = pd.DataFrame(
+    # Sum per (session, track) on integer codes: a groupby on millions of strings is slow and
+    # memory-hungry. Rows come out in first-seen order of sessions, then of tracks.
+    sessions, session_names = pd.factorize(events[schema.LS_SESSION_ID])
+    tracks, track_names = pd.factorize(events[schema.LS_TRACK_ID])
+    pair = sessions.astype(np.int64) * max(len(track_names), 1) + tracks
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    summed = np.bincount(inverse, weights=weight, minlength=len(pairs))
+    keep = summed > 1e-9  # float noise is not evidence
+    pairs = pairs[keep]
+    return pd.DataFrame(
         {
-            schema.LS_SESSION_ID: events[schema.LS_SESSION_ID].to_numpy(),
-            schema.LS_TRACK_ID: events[schema.LS_TRACK_ID].to_numpy(),
-            schema.LS_WEIGHT: weight,
+            schema.LS_SESSION_ID: np.asarray(session_names, dtype=object)[
+                pairs // max(len(track_names), 1)
+            ],
+            schema.LS_TRACK_ID: np.asarray(track_names, dtype=object)[
+                pairs % max(len(track_names), 1)
+            ],
+            schema.LS_WEIGHT: summed[keep].astype(np.float32),
         }
     )
-    summed = frame.groupby([schema.LS_SESSION_ID, schema.LS_TRACK_ID], sort=True, observed=True)[
-        schema.LS_WEIGHT
-    ].sum()
-    summed = summed[summed > 1e-9].astype(np.float32)  # float noise is not evidence
-    return summed.reset_index()
 
 
 def heldout_mask(session_ids, *, heldout_share: float = 0.1, seed: int = 0) -> np.ndarray:
