@@ -16,7 +16,14 @@ rule deletes staging after 14 days):
   all         the whole build on one machine, then publish (no staging)
 
 Environment: SPOTREC_BUCKET, SPOTREC_TABLE, SPOTREC_RETRAIN_ID (the execution name),
-SPOTREC_NUM_SHARDS, SPOTREC_MODELS, SPOTREC_DATA_URI (s3://... or empty = public download).
+SPOTREC_NUM_SHARDS, SPOTREC_MODELS, SPOTREC_DATA_URI (s3://... or empty = public download),
+SPOTREC_LISTENING_PREFIX (a key prefix in the bucket holding listening data: MPD slices or
+events logs, e.g. the events the API collects; empty = none) and SPOTREC_HALF_LIFE_DAYS (recency
+weighting of that listening data; empty = off).
+
+With listening data the train stage passes it to `spotrec build --interactions` and adds the
+co-listening model and the hybrid to the models; later stages build the models the train stage
+recorded (no --models), so every stage agrees.
 """
 
 from __future__ import annotations
@@ -81,15 +88,43 @@ def fetch_data() -> Path:
     return cache / "dataset.csv"
 
 
+def fetch_listening() -> Path | None:
+    """Download the listening prefix, and the events the API collected (exported to staging by
+    the export-events stage), into WORK/listening; None when there is none."""
+    target = WORK / "listening"
+    prefix = os.environ.get("SPOTREC_LISTENING_PREFIX", "")
+    if prefix:
+        download(prefix, target / "prefix")
+    if os.environ.get("SPOTREC_EVENTS_TABLE") and os.environ.get("SPOTREC_RETRAIN_ID"):
+        download(f"staging/{env('SPOTREC_RETRAIN_ID')}/events/", target / "api-events")
+    if not target.is_dir() or not any(p.is_file() for p in target.rglob("*")):
+        print("retrain: no listening data (prefix or collected events): content models only")
+        return None
+    return target
+
+
+def train_arguments(models: str) -> list[str]:
+    """--models and the listening arguments of the train stage."""
+    listening = fetch_listening()
+    if listening is None:
+        return ["--models", models]
+    wanted = [m for m in models.split(",") if m] + ["colistening", "hybrid"]
+    args = ["--models", ",".join(dict.fromkeys(wanted)), "--interactions", str(listening)]
+    if os.environ.get("SPOTREC_HALF_LIFE_DAYS"):
+        args += ["--half-life-days", os.environ["SPOTREC_HALF_LIFE_DAYS"]]
+    return args
+
+
 def main(stage: str) -> None:
     models = env("SPOTREC_MODELS", "cosine,autoencoder,transformer,blend")
-    common = ["--out", str(BUILD), "--models", models]
+    common = ["--out", str(BUILD)]  # later stages build the models the train stage recorded
     if stage == "export-events":
         target = WORK / "events" / "events.jsonl"
         spotrec("events", "export", "--table", env("SPOTREC_EVENTS_TABLE"), "--to", str(target))
         upload(WORK / "events", f"staging/{env('SPOTREC_RETRAIN_ID')}/events/")
     elif stage == "train":
-        spotrec("build", "--stage", "train", "--data", str(fetch_data()), *common)
+        data = str(fetch_data())
+        spotrec("build", "--stage", "train", "--data", data, *common, *train_arguments(models))
         upload(BUILD, staging_prefix())
     elif stage == "neighbours":
         # Sibling shards run at the same time: fetch none of theirs, upload only our own.
@@ -107,7 +142,8 @@ def main(stage: str) -> None:
             download(staging_prefix(), BUILD)
             spotrec("build", "--stage", "finish", "--no-store", *common)
         else:
-            spotrec("build", "--data", str(fetch_data()), "--no-store", *common)
+            data = str(fetch_data())
+            spotrec("build", "--data", data, "--no-store", *common, *train_arguments(models))
         table, bucket = env("SPOTREC_TABLE"), env("SPOTREC_BUCKET")
         spotrec("publish", "--from", str(BUILD), "--bucket", bucket, "--table", table)
     else:

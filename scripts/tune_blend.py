@@ -19,7 +19,8 @@ import pandas as pd
 from spotrec import schema
 from spotrec.evaluation.metrics import Catalogue, NeighbourLists, evaluate
 from spotrec.models.blend import fuse_index_lists
-from spotrec.pipeline import _song_codes, read_index_matrix
+from spotrec.neighbour_files import read_index_matrix
+from spotrec.pipeline import _song_codes
 from spotrec.selection import bar_results
 
 GRID = (0.0, 0.5, 1.0, 2.0)

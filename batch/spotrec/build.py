@@ -8,27 +8,33 @@ them back to back on one machine:
   neighbours  exact top-N for one query range (a shard) or all tracks, per embedding model
   finish      merge shards, blend, evaluate (picks the default model), manifest, SQLite store
 
+With ``--interactions PATH ...`` the train stage also reads listening data (data/listening),
+splits it by session into training and held-out sessions (held-out sessions never reach a
+model), fits the co-listening model and the learned models on the training sessions, and the
+finish stage adds the co-listening lists and the evidence-weighted hybrid.
+
 Output contract (issue 2 part 4): DIR/manifest.json, DIR/tracks.parquet,
-DIR/neighbours/<model>.parquet, DIR/store.sqlite (plus rejects.csv, models/, embeddings/).
+DIR/neighbours/<model>.parquet, DIR/store.sqlite (plus rejects.csv, models/, embeddings/,
+listening/ when listening data was given).
+
+This module only parses: it turns the arguments into a pipeline.BuildConfig and runs it.
+Nothing imports it back (demo, benchmarks and the retrain job build a BuildConfig or call the
+command).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 from pathlib import Path
 
 from spotrec import schema
 from spotrec.errors import SpotrecError
 
-log = logging.getLogger("spotrec.build")
-
 HELP = "build recommendations: ingest, fit models, FAISS top-N, write files and the SQLite store"
 STAGES = ("all", "train", "neighbours", "finish")
-STATE_FILE = "build-state.json"  # carries ingest counts and model summaries between stages
-SHARDS_DIR = "shards"  # neighbours/shards/<model>.<i>-of-<n>.parquet
+KNOWN_MODELS = (*schema.ALL_MODELS, *schema.LISTENING_MODELS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="build directory")
     parser.add_argument(
         "--models",
-        default=",".join(schema.ALL_MODELS),
-        help=f"comma-separated subset of {','.join(schema.ALL_MODELS)} (default: all)",
+        help=f"comma-separated subset of {','.join(KNOWN_MODELS)} (default: "
+        f"{','.join(schema.ALL_MODELS)}, plus {','.join(schema.LISTENING_MODELS)} with "
+        "--interactions; later stages default to the train stage's models)",
     )
     parser.add_argument("--top-n", type=int, default=schema.DEFAULT_TOP_N)
     parser.add_argument("--holdout-artists", type=Path, help="file: one artist name per line")
@@ -63,19 +70,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the catalogue is synthetic (made-up ids): the page shows no Spotify links",
     )
+    listening = parser.add_argument_group("listening data")
+    listening.add_argument(
+        "--interactions",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="listening data: MPD slice files (mpd.slice.*.json), events logs (.csv, .jsonl, "
+        ".parquet: session_id, track_id, event, timestamp) or directories of them",
+    )
+    listening.add_argument(
+        "--match-names",
+        action="store_true",
+        help="match ids the catalogue lacks by normalised title + artist",
+    )
+    listening.add_argument(
+        "--half-life-days",
+        type=float,
+        help="recency weighting: a session this many days older than the newest counts half "
+        "(default: off, every session counts the same)",
+    )
+    listening.add_argument(
+        "--heldout-share",
+        type=float,
+        default=0.1,
+        help="share of sessions held out for evaluation, never seen by a model (default 0.1)",
+    )
+    listening.add_argument(
+        "--max-listening-reject-share",
+        type=float,
+        default=0.5,
+        help="fail when more than this share of listening rows is rejected (default 0.5)",
+    )
 
 
-def parse_models(text: str) -> list[str]:
+def parse_models(text: str | None, *, listening: bool) -> tuple[str, ...] | None:
+    """The models to build, in canonical order; None = the default for the stage."""
+    if text is None:
+        return None
     models = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = sorted(set(models) - set(schema.ALL_MODELS))
+    unknown = sorted(set(models) - set(KNOWN_MODELS))
     if unknown or not models:
         raise SpotrecError(
             f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(schema.ALL_MODELS)}"
+            f"choose from {', '.join(KNOWN_MODELS)}"
         )
-    if "blend" in models and len([m for m in models if m != "blend"]) < 2:
+    content = [m for m in models if m in schema.ALL_MODELS and m != "blend"]
+    if "blend" in models and len(content) < 2:
         raise SpotrecError("the blend needs at least two other models in --models")
-    return [m for m in schema.ALL_MODELS if m in models]  # canonical order
+    if set(models) & set(schema.LISTENING_MODELS):
+        if not listening:
+            raise SpotrecError(
+                f"{', '.join(sorted(set(models) & set(schema.LISTENING_MODELS)))} learn from "
+                "listening data: pass --interactions PATH"
+            )
+        if not content:
+            raise SpotrecError(
+                "the co-listening models need a content model (e.g. cosine) in --models: it "
+                "gives tracks without listening data their lists"
+            )
+        if "hybrid" in models and "colistening" not in models:
+            raise SpotrecError("the hybrid needs colistening in --models")
+    return tuple(m for m in KNOWN_MODELS if m in models)  # canonical order
 
 
 def resolve_shard(shard: int | None, num_shards: int | None) -> tuple[int, int] | None:
@@ -93,37 +150,37 @@ def resolve_shard(shard: int | None, num_shards: int | None) -> tuple[int, int] 
     return shard, num_shards
 
 
-def shard_range(n_rows: int, shard: int, num_shards: int) -> tuple[int, int]:
-    """Contiguous, balanced query ranges whose union is 0..n_rows."""
-    return (n_rows * shard) // num_shards, (n_rows * (shard + 1)) // num_shards
+def config_from_args(args: argparse.Namespace):
+    from spotrec.pipeline import BuildConfig
+
+    # Later stages may not repeat --interactions: the train stage recorded whether it had any.
+    listening = bool(args.interactions) or args.stage in ("neighbours", "finish")
+    return BuildConfig(
+        out=args.out,
+        data=Path(args.data) if args.data else None,
+        models=parse_models(args.models, listening=listening),
+        top_n=args.top_n,
+        holdout_artists=args.holdout_artists,
+        max_reject_share=args.max_reject_share,
+        seed=args.seed,
+        epochs=args.epochs,
+        stage=args.stage,
+        shard=resolve_shard(args.shard, args.num_shards),
+        write_store=not args.no_store,
+        interactions=tuple(args.interactions),
+        match_names=args.match_names,
+        half_life_days=args.half_life_days,
+        heldout_share=args.heldout_share,
+        max_listening_reject_share=args.max_listening_reject_share,
+        synthetic=args.synthetic,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from spotrec.pipeline import finish_stage, neighbours_stage, train_stage
-    from spotrec.stages import StageTimer
+    from spotrec.pipeline import run_build
 
-    if args.top_n < 1:
-        raise SpotrecError(f"--top-n must be at least 1, got {args.top_n}")
-    models = parse_models(args.models)
-    shard = resolve_shard(args.shard, args.num_shards)
-    if shard and args.stage != "neighbours":
-        raise SpotrecError("--shard/--num-shards go with --stage neighbours")
-    out: Path = args.out
-    timer = StageTimer()
-    if args.stage in ("all", "train"):
-        if args.data is None:
-            raise SpotrecError(
-                "no input: pass --data PATH (or set SPOTREC_DATA); "
-                "`spotrec data download` fetches the real dataset, "
-                "`spotrec data synth` makes a synthetic one"
-            )
-        if not Path(args.data).is_file():
-            raise SpotrecError(f"--data {args.data}: no such file")
-        train_stage(args, models, out, timer)
-    if args.stage in ("all", "neighbours"):
-        neighbours_stage(out, models, args.top_n, shard, timer)
-    if args.stage in ("all", "finish"):
-        manifest = finish_stage(out, models, args.top_n, timer, write_store=not args.no_store)
+    manifest, seconds = run_build(config_from_args(args))
+    if manifest is not None:
         print(json.dumps({k: manifest[k] for k in ("run_id", "models", "default_model")}))
-        print(f"build written to {out} in {timer.total():.1f} s")
+        print(f"build written to {args.out} in {seconds:.1f} s")
     return 0

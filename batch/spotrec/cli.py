@@ -27,6 +27,7 @@ COMMANDS = {
 DATA_COMMANDS = {
     "download": "spotrec.data.download",
     "synth": "spotrec.data.synth",
+    "synth-listening": "spotrec.data.synth_listening",
     "stats": "spotrec.data.stats",
     "holdout": "spotrec.holdout",
 }

@@ -1,13 +1,14 @@
-"""The three build stages behind `spotrec build` (see build.py for the overview)."""
+"""The three build stages behind `spotrec build` (see build.py for the overview), driven by a
+typed BuildConfig: the CLI (build.py), the demo and the benchmarks all construct one."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import inspect
 import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,84 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
-from spotrec.build import SHARDS_DIR, STATE_FILE, shard_range
 from spotrec.errors import SpotrecError
 from spotrec.manifest import describe_files, new_run_id, write_manifest
+from spotrec.neighbour_files import SHARDS_DIR, merge_shards, read_index_matrix
 from spotrec.stages import StageTimer, peak_rss_mb
 
 log = logging.getLogger("spotrec.build")
 
+STATE_FILE = "build-state.json"  # carries ingest counts and model summaries between stages
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything one `spotrec build` needs. ``models=None``: the train stage builds the
+    content models (schema.ALL_MODELS) plus the listening models when ``interactions`` are
+    given; later stages build what the train stage recorded."""
+
+    out: Path
+    data: Path | None = None
+    models: tuple[str, ...] | None = None
+    top_n: int = schema.DEFAULT_TOP_N
+    holdout_artists: Path | None = None
+    max_reject_share: float = 0.01
+    seed: int = 0
+    epochs: int | None = None
+    stage: str = "all"  # all | train | neighbours | finish
+    shard: tuple[int, int] | None = None  # (index, count), neighbours stage only
+    write_store: bool = True
+    interactions: tuple[Path, ...] = ()
+    match_names: bool = False
+    half_life_days: float | None = None
+    heldout_share: float = 0.1
+    max_listening_reject_share: float = 0.5
+    synthetic: bool = False  # made-up ids (the demo): the page shows no Spotify links
+
+    def default_models(self) -> tuple[str, ...]:
+        listening = schema.LISTENING_MODELS if self.interactions else ()
+        return (*schema.ALL_MODELS, *listening)
+
+
+def shard_range(n_rows: int, shard: int, num_shards: int) -> tuple[int, int]:
+    """Contiguous, balanced query ranges whose union is 0..n_rows."""
+    return (n_rows * shard) // num_shards, (n_rows * (shard + 1)) // num_shards
+
+
+def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
+    """Run the configured stage(s); (the manifest when the finish stage ran, seconds)."""
+    if config.top_n < 1:
+        raise SpotrecError(f"--top-n must be at least 1, got {config.top_n}")
+    if config.shard and config.stage != "neighbours":
+        raise SpotrecError("--shard/--num-shards go with --stage neighbours")
+    if not 0 <= config.heldout_share < 1:
+        raise SpotrecError(f"--heldout-share must be in [0, 1), got {config.heldout_share}")
+    if config.half_life_days is not None and config.half_life_days <= 0:
+        raise SpotrecError(f"--half-life-days must be > 0, got {config.half_life_days}")
+    out, timer = config.out, StageTimer()
+    models = list(config.models) if config.models else None
+    if config.stage in ("all", "train"):
+        if config.data is None:
+            raise SpotrecError(
+                "no input: pass --data PATH (or set SPOTREC_DATA); "
+                "`spotrec data download` fetches the real dataset, "
+                "`spotrec data synth` makes a synthetic one"
+            )
+        if not Path(config.data).is_file():
+            raise SpotrecError(f"--data {config.data}: no such file")
+        models = models or list(config.default_models())
+        train_stage(config, models, timer)
+    models = models or _read_state(out).get("models", list(schema.ALL_MODELS))
+    if config.stage in ("all", "neighbours"):
+        neighbours_stage(out, models, config.top_n, config.shard, timer)
+    manifest = None
+    if config.stage in ("all", "finish"):
+        manifest = finish_stage(out, models, config.top_n, timer, write_store=config.write_store)
+    return manifest, timer.total()
+
 
 def embedding_models(models: list[str]) -> list[str]:
-    return [m for m in models if m != "blend"]
+    return [m for m in models if m in schema.ALL_MODELS and m != "blend"]
 
 
 def _read_state(out: Path) -> dict[str, Any]:
@@ -52,28 +121,38 @@ def _make_model(name: str, seed: int, epochs: int | None):
     return cls(**kwargs)
 
 
-def train_stage(args: argparse.Namespace, models: list[str], out: Path, timer: StageTimer) -> None:
+def _fit(name: str, config: BuildConfig, tracks: pd.DataFrame, listening) -> Any:
+    """Fit one embedding model; listening (training sessions only) reaches it only when its
+    fit takes a ``listening`` keyword (models/base.py)."""
+    from spotrec.models.base import fit_model
+
+    return fit_model(_make_model(name, config.seed, config.epochs), tracks, config.seed, listening)
+
+
+def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> None:
     from spotrec.data.ingest import load_catalogue
     from spotrec.holdout import apply_holdout, read_holdout_artists
 
+    out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    # A rebuild must not leave another run's neighbours or shards behind.
+    # A rebuild must not leave another run's neighbours, shards or listening models behind.
     shutil.rmtree(out / schema.NEIGHBOURS_DIR, ignore_errors=True)
+    shutil.rmtree(out / schema.MODELS_DIR, ignore_errors=True)
     with timer.stage("ingest"):
         rejects_path = out / schema.REJECTS_FILE
         rejects_path.unlink(missing_ok=True)
         # The rejects file is written even when the share is exceeded, so the user can see why.
         result = load_catalogue(
-            args.data, max_reject_share=args.max_reject_share, rejects_path=rejects_path
+            config.data, max_reject_share=config.max_reject_share, rejects_path=rejects_path
         )
         if not len(result.rejects):
             rejects_path.unlink(missing_ok=True)
         tracks = result.tracks
         holdout_info = None
-        if args.holdout_artists:
-            held = apply_holdout(tracks, read_holdout_artists(args.holdout_artists))
+        if config.holdout_artists:
+            held = apply_holdout(tracks, read_holdout_artists(config.holdout_artists))
             holdout_info = {
-                "file": str(args.holdout_artists),
+                "file": str(config.holdout_artists),
                 "artists_listed": held.artists_listed,
                 "artists_matched": held.artists_matched,
                 "artists_not_found": len(held.artists_not_found),
@@ -81,20 +160,32 @@ def train_stage(args: argparse.Namespace, models: list[str], out: Path, timer: S
             }
         tracks.to_parquet(out / schema.TRACKS_FILE, index=False)
     counts = {**result.counts, "holdout_tracks": int(tracks[schema.HOLDOUT].sum())}
+    listening, listening_stats = None, None
+    if config.interactions:
+        from spotrec.listening_build import prepare_listening
+
+        with timer.stage("listening"):
+            listening, listening_stats = prepare_listening(config, tracks)
+    else:
+        shutil.rmtree(out / schema.LISTENING_DIR, ignore_errors=True)
     summaries: dict[str, Any] = {}
     for name in embedding_models(models):
         with timer.stage(f"fit:{name}"):
-            model = _make_model(name, args.seed, args.epochs).fit(tracks, seed=args.seed)
+            model = _fit(name, config, tracks, listening)
             embeddings = np.ascontiguousarray(model.embed(tracks), dtype=np.float32)
             if embeddings.shape[0] != len(tracks) or not np.isfinite(embeddings).all():
                 raise SpotrecError(f"model {name} produced invalid embeddings {embeddings.shape}")
             model_dir = out / schema.MODELS_DIR / name
-            shutil.rmtree(model_dir, ignore_errors=True)
             model_dir.mkdir(parents=True)
             model.save(model_dir)
             (out / schema.EMBEDDINGS_DIR).mkdir(exist_ok=True)
             np.save(out / schema.EMBEDDINGS_DIR / f"{name}.npy", embeddings, allow_pickle=False)
             summaries[name] = model.summary()
+    if "colistening" in models:
+        from spotrec.listening_build import fit_colistening
+
+        with timer.stage("fit:colistening"):
+            summaries["colistening"] = fit_colistening(tracks, listening, out, config.seed)
     sha = result.sha256
     _write_state(
         out,
@@ -102,14 +193,16 @@ def train_stage(args: argparse.Namespace, models: list[str], out: Path, timer: S
             "run_id": new_run_id(sha),
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "input": {
-                "path": str(args.data),
+                "path": str(config.data),
                 "sha256": sha,
-                "bytes": Path(args.data).stat().st_size,
+                "bytes": Path(config.data).stat().st_size,
             },
-            "seed": args.seed,
-            "synthetic": bool(getattr(args, "synthetic", False)),  # the page hides dead links
+            "seed": config.seed,
+            "synthetic": config.synthetic,  # the page hides dead links
+            "models": models,
             "counts": counts,
             "holdout": holdout_info,
+            "listening": listening_stats,
             "model_summaries": summaries,
             "timings_s": dict(timer.seconds),
         },
@@ -141,59 +234,15 @@ def neighbours_stage(
             frame.to_parquet(target / filename, index=False)
 
 
-def merge_shards(out: Path, name: str, n_tracks: int) -> None:
-    """Concatenate a model's shard files into neighbours/<model>.parquet, checking coverage."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+def _write_lists(
+    out: Path, name: str, track_ids: np.ndarray, indices: np.ndarray, scores: np.ndarray
+) -> np.ndarray:
+    from spotrec.neighbours import to_frame
 
-    shard_dir = out / schema.NEIGHBOURS_DIR / SHARDS_DIR
-    parts = sorted(shard_dir.glob(f"{name}.*-of-*.parquet"))
-    if not parts:
-        return  # built unsharded
-    counts = {int(p.name.rsplit("-of-", 1)[1].split(".")[0]) for p in parts}
-    if len(counts) != 1 or len(parts) != counts.pop():
-        raise SpotrecError(
-            f"{name}: incomplete shard set in {shard_dir}: {[p.name for p in parts]}"
-        )
-    # Shard i holds queries i*n/N..(i+1)*n/N: in index order, the concatenation is in row order.
-    parts.sort(key=lambda p: int(p.name.split(".")[1].split("-of-")[0]))
-    table = pa.concat_tables([pq.read_table(p) for p in parts])
-    covered = pc.count_distinct(table[schema.NB_TRACK_ID]).as_py()
-    if covered != n_tracks:
-        raise SpotrecError(f"{name}: shards cover {covered} tracks, not {n_tracks}")
-    pq.write_table(table, out / schema.NEIGHBOURS_DIR / f"{name}.parquet")
-    for part in parts:
-        part.unlink()
-
-
-def read_index_matrix(
-    path: Path, track_ids: np.ndarray, top_n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A neighbours parquet as (n, top_n) catalogue-row indices (-1 = empty) and scores.
-
-    Integer matrices instead of a DataFrame of string ids: 4.5 M rows of Python strings per
-    model cost ~1 GB each, and the blend and evaluation only need rows.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    catalogue = pa.array(track_ids)
-    seed = pc.index_in(table[schema.NB_TRACK_ID], value_set=catalogue)
-    neighbour = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=catalogue)
-    if seed.null_count or neighbour.null_count:
-        raise SpotrecError(f"{path} names tracks that are not in tracks.parquet")
-    rank = table[schema.NB_RANK].to_numpy()
-    if len(rank) and (rank.min() < 1 or rank.max() > top_n):
-        raise SpotrecError(f"{path} has ranks outside 1..{top_n}")
-    indices = np.full((len(track_ids), top_n), -1, dtype=np.int64)
-    scores = np.full((len(track_ids), top_n), -np.inf, dtype=np.float32)
-    seed_rows = seed.to_numpy()
-    indices[seed_rows, rank - 1] = neighbour.to_numpy()
-    scores[seed_rows, rank - 1] = table[schema.NB_SCORE].to_numpy()
-    return indices, scores
+    to_frame(track_ids, indices, scores).to_parquet(
+        out / schema.NEIGHBOURS_DIR / f"{name}.parquet", index=False
+    )
+    return indices
 
 
 def finish_stage(
@@ -213,20 +262,30 @@ def finish_stage(
                 raise SpotrecError(f"{path} is missing: run the neighbours stage for {name}")
             lists[name] = read_index_matrix(path, track_ids, top_n)[0]
         shutil.rmtree(out / schema.NEIGHBOURS_DIR / SHARDS_DIR, ignore_errors=True)
+    content_lists = dict(lists)
     if "blend" in models:
         from spotrec.models.blend import fuse_index_lists
-        from spotrec.neighbours import to_frame
 
         with timer.stage("blend"):
-            indices, scores = fuse_index_lists(lists, _song_codes(tracks), top_n)
-            blend = to_frame(track_ids, indices, scores)
-            blend.to_parquet(out / schema.NEIGHBOURS_DIR / "blend.parquet", index=False)
-            lists["blend"] = indices
-            del blend
+            indices, scores = fuse_index_lists(content_lists, _song_codes(tracks), top_n)
+            lists["blend"] = _write_lists(out, "blend", track_ids, indices, scores)
+    if set(models) & set(schema.LISTENING_MODELS):
+        from spotrec.listening_build import listening_lists
+
+        with timer.stage("colistening"):
+            made = listening_lists(out, models, content_lists, _song_codes(tracks), top_n)
+            for name, (indices, scores) in made.items():
+                lists[name] = _write_lists(out, name, track_ids, indices, scores)
     with timer.stage("evaluate"):
-        evaluation, default_model = evaluate_models(tracks, lists)
+        from spotrec.data.listening import has_listening, read_listening
+
+        # With listening data the default is the held-out listening winner (selection.py).
+        listening = read_listening(out) if has_listening(out) else None
+        evaluation, default_model = evaluate_models(tracks, lists, listening=listening)
+        del listening
     manifest = {
         **{k: state[k] for k in ("run_id", "created", "input", "seed", "counts", "holdout")},
+        "listening": state.get("listening"),
         "models": models,
         "default_model": default_model,
         "top_n": top_n,

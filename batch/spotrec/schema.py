@@ -106,3 +106,29 @@ REPORT_DIR = "report"
 
 ALL_MODELS = ("cosine", "autoencoder", "transformer", "blend")
 DEFAULT_TOP_N = 50
+
+# --- Listening data (data/listening/): the events table every reader returns -----------------
+LS_SESSION_ID = "session_id"  # str: "mpd:<pid>" for MPD playlists, else the log's session id
+LS_TRACK_ID = "track_id"  # str: a catalogue track id (after URI stripping / name matching)
+LS_EVENT = "event"  # str, one of LISTENING_EVENTS
+LS_TIMESTAMP = "timestamp"  # datetime64[ns, UTC]; NaT allowed
+LS_POSITION = "position"  # int32: order within the session
+LISTENING_COLUMNS = (LS_SESSION_ID, LS_TRACK_ID, LS_EVENT, LS_TIMESTAMP, LS_POSITION)
+LISTENING_EVENTS = ("play", "like", "save", "skip", "add")
+LS_WEIGHT = "weight"  # float32, session_item_weights output
+LISTENING_WEIGHT_COLUMNS = (LS_SESSION_ID, LS_TRACK_ID, LS_WEIGHT)
+# listening rejects: source file, line (or playlist index / record number), reason, detail
+LS_REJECT_SOURCE = "source"
+LS_REJECT_LINE = "line"
+LISTENING_REJECT_COLUMNS = (LS_REJECT_SOURCE, LS_REJECT_LINE, REJECT_REASON, REJECT_DETAIL)
+MPD_SESSION_PREFIX = "mpd:"
+SPOTIFY_TRACK_URI_PREFIX = "spotify:track:"
+
+LISTENING_DIR = "listening"
+LISTENING_TRAIN_FILE = "listening/train.parquet"  # events of training sessions
+LISTENING_HELDOUT_FILE = "listening/heldout.parquet"  # events of held-out sessions (eval only)
+LISTENING_REJECTS_FILE = "listening/rejects.csv"
+LISTENING_STATS_FILE = "listening/stats.json"
+
+# Models that learn from listening data: built only when the build is given --interactions.
+LISTENING_MODELS = ("colistening", "hybrid")

@@ -1,6 +1,15 @@
 """Which model the API serves by default: decided by evaluation, never by feel.
 
-Rule (documented in the report too):
+With held-out listening (the build has listening data), the LISTENING RULE decides:
+1. a model whose lists hold variants (variant_rate > 0) ranks below every model whose lists do
+   not: that is a correctness bar, not a taste;
+2. the model with the best held-out listening NDCG@100 (LISTENING_METRIC, evaluation/listening.py:
+   5 seeds of each held-out session, the API's fusion, the rest of the session as targets),
+   compared at RANK_DECIMALS, wins;
+3. ties go to the genre rule below.
+The genre metrics are circular for models fed genres, so they never outrank listening.
+
+Without listening data, the GENRE RULE (documented in the report too):
 1. A model that fails any quality bar (BARS) ranks below every model that passes them all.
 2. Among equals, the model with the best mean rank over the headline metrics
    (genre precision, MRR, same-artist, coverage, intra-list diversity: higher is better;
@@ -32,6 +41,7 @@ HOLDOUT_BAR = ("genre_precision", 0.34)  # the best learned model, on held-out t
 RANK_DECIMALS = 3
 HIGHER_IS_BETTER = ("genre_precision", "mrr", "same_artist", "coverage", "intra_list_diversity")
 LOWER_IS_BETTER = ("hubness_skew",)
+LISTENING_METRIC = "ndcg"  # held-out listening NDCG@100
 
 
 def bar_results(metrics: dict[str, float]) -> dict[str, bool]:
@@ -56,8 +66,8 @@ def mean_ranks(evaluations: dict[str, dict[str, Any]]) -> dict[str, float]:
     return {name: float(rank / count) for name, rank in zip(names, ranks, strict=True)}
 
 
-def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
-    """The best model by the rule in this module's docstring."""
+def genre_rule_order(evaluations: dict[str, dict[str, Any]]) -> list[str]:
+    """Models best first by the genre rule (bars, then mean rank, then canonical order)."""
     ranks = mean_ranks(evaluations)
     order = {m: i for i, m in enumerate(schema.ALL_MODELS)}
 
@@ -65,27 +75,61 @@ def choose_default(evaluations: dict[str, dict[str, Any]]) -> str:
         passes = all(bar_results(evaluations[name]).values())
         return (not passes, ranks[name], order.get(name, len(order)))
 
-    return min(evaluations, key=sort_key)
+    return sorted(evaluations, key=sort_key)
+
+
+def choose_default(
+    evaluations: dict[str, dict[str, Any]], listening: dict[str, dict] | None = None
+) -> str:
+    """The best model by the rule in this module's docstring. ``listening`` maps model ->
+    held-out listening metrics (evaluation/listening.py); None or empty = the genre rule."""
+    order = genre_rule_order(evaluations)
+    if not listening:
+        return order[0]
+
+    def sort_key(name: str) -> tuple:
+        value = (listening.get(name) or {}).get(LISTENING_METRIC, float("nan"))
+        value = round(value, RANK_DECIMALS) if np.isfinite(value) else -np.inf
+        has_variants = evaluations[name].get("variant_rate", 0.0) != 0.0
+        return (has_variants, -value, order.index(name))
+
+    return min(order, key=sort_key)
 
 
 def evaluate_models(
-    tracks: pd.DataFrame, lists: dict[str, np.ndarray], k: int = 10
+    tracks: pd.DataFrame,
+    lists: dict[str, np.ndarray],
+    k: int = 10,
+    *,
+    listening: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], str]:
     """All metrics per model (plus on held-out tracks when there are any) and the default.
 
     ``lists`` maps model -> (n, top_n) catalogue-row index matrix (-1 = empty slot), rows in
-    tracks order.
+    tracks order. ``listening`` = (train events, held-out events) of the build's listening data
+    (spotrec.data.listening.read_listening): each model then also gets ``listening`` metrics
+    (all targets and ``cold``) and the listening rule picks the default.
     """
     from spotrec.evaluation.metrics import Catalogue, NeighbourLists, evaluate
 
     catalogue = Catalogue.from_tracks(tracks)
     holdout = tracks[schema.HOLDOUT].to_numpy(dtype=bool)
     evaluations: dict[str, dict[str, Any]] = {}
+    positions: dict[str, np.ndarray] = {}
     for name, indices in lists.items():
         neighbour_lists = NeighbourLists.from_indices(indices)
+        positions[name] = neighbour_lists.positions
         metrics = evaluate(catalogue, neighbour_lists, k=k)
         metrics["bars"] = bar_results(metrics)
         if holdout.any():
             metrics["holdout"] = evaluate(catalogue, neighbour_lists, k=k, seeds_mask=holdout)
         evaluations[name] = metrics
-    return evaluations, choose_default(evaluations)
+    scores = None
+    if listening is not None:
+        from spotrec.evaluation.heldout_listening import evaluate_heldout_listening
+
+        held = evaluate_heldout_listening(tracks, positions, *listening, baselines=False)
+        for name, result in held["models"].items():
+            evaluations[name]["listening"] = {**result["all"], "cold": result["cold"]}
+        scores = {name: result["all"] for name, result in held["models"].items()}
+    return evaluations, choose_default(evaluations, scores)

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -170,3 +171,110 @@ def test_missing_input_names_the_ways_forward(tmp_path, capsys, monkeypatch):
     assert build(tmp_path / "o") == 2
     err = capsys.readouterr().err
     assert "--data" in err and "spotrec data synth" in err
+
+
+# --- listening data (--interactions) ------------------------------------------------------------
+def write_events(path: Path, events: pd.DataFrame) -> Path:
+    events.loc[:, ["session_id", "track_id", "event", "timestamp"]].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def listening_build(synthetic_csv, tmp_path_factory):
+    """A build with planted-taste sessions, 7 events naming tracks outside the catalogue and 3
+    malformed rows."""
+    from listening_factories import planted_sessions
+    from spotrec.data.ingest import load_catalogue
+
+    tracks = load_catalogue(synthetic_csv).tracks
+    rng = np.random.default_rng(0)
+    tastes = np.full(len(tracks), -1)
+    played = rng.choice(len(tracks), size=600, replace=False)  # only part is ever played
+    tastes[played] = np.arange(600) % 6
+    events = planted_sessions(tracks[schema.TRACK_ID], tastes, n_sessions=300, seed=1)
+    events["timestamp"] = "2026-01-01T00:00:00Z"
+    outside = events.head(7).assign(track_id=[f"{'Z' * 21}{i}" for i in range(7)])
+    broken = events.head(3).assign(event=["hum", "purr", "hum"])
+    folder = tmp_path_factory.mktemp("listening")
+    write_events(folder / "events.csv", pd.concat([events, outside, broken]))
+    out = tmp_path_factory.mktemp("build") / "out"
+    args = ["--models", "cosine,colistening,hybrid", "--top-n", "20", "--heldout-share", "0.2"]
+    assert build(out, *args, "--interactions", str(folder), data=synthetic_csv) == 0
+    return out, tracks, tastes
+
+
+def test_build_with_interactions_writes_listening_lists_and_counts(listening_build):
+    out, tracks, _ = listening_build
+    manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
+    assert manifest["models"] == ["cosine", "colistening", "hybrid"]
+    for name in ("colistening", "hybrid"):
+        frame = pd.read_parquet(out / "neighbours" / f"{name}.parquet")
+        assert_neighbour_contract(tracks, frame, 20)
+    listening = manifest["listening"]
+    assert listening["out_of_catalogue"] == 7
+    assert listening["rows_rejected"] == 3
+    assert listening["rejects_by_reason"] == {"unknown_event": 3}
+    rejects = pd.read_csv(out / schema.LISTENING_REJECTS_FILE)
+    assert len(rejects) == 3
+    # Held-out sessions never reach a model: the model saw exactly the training sessions.
+    train = pd.read_parquet(out / schema.LISTENING_TRAIN_FILE)
+    heldout = pd.read_parquet(out / schema.LISTENING_HELDOUT_FILE)
+    assert not set(train["session_id"]) & set(heldout["session_id"])
+    assert 0.1 < listening["heldout_sessions"] / 300 < 0.3
+    summary = manifest["model_summaries"]["colistening"]
+    assert summary["sessions"] == listening["train_sessions"] == train["session_id"].nunique()
+
+
+def test_listening_lists_follow_the_planted_tastes(listening_build):
+    out, tracks, tastes = listening_build
+    row_of = {t: i for i, t in enumerate(tracks[schema.TRACK_ID])}
+    sessions = np.load(out / schema.MODELS_DIR / "colistening" / "sessions_per_track.npy")
+    # Co-listening: every played track; the hybrid: tracks with real evidence (it leans on
+    # content where a track sits in only a session or two); content cannot see tastes at all.
+    for name, floor, evidence in (
+        ("colistening", 0.9, sessions >= 1),
+        ("hybrid", 0.9, sessions >= 8),
+        ("cosine", None, sessions >= 1),
+    ):
+        frame = pd.read_parquet(out / "neighbours" / f"{name}.parquet")
+        top = frame[frame[schema.NB_RANK] <= 5]
+        seed = top[schema.NB_TRACK_ID].map(row_of).to_numpy()
+        neighbour = top[schema.NB_NEIGHBOUR_ID].map(row_of).to_numpy()
+        scored = evidence[seed] & (tastes[seed] >= 0)
+        assert scored.sum() > 100
+        same = (tastes[seed] == tastes[neighbour])[scored].mean()
+        if floor is None:
+            assert same < 0.3
+        else:
+            assert same > floor, name
+
+
+def test_next_build_follows_a_planted_shift_with_a_half_life(synthetic_csv, tmp_path):
+    from spotrec.data.ingest import load_catalogue
+
+    ids = load_catalogue(synthetic_csv).tracks[schema.TRACK_ID].to_numpy()
+    a, old_friend, new_friend = ids[0], ids[1], ids[2]
+    rows = [
+        (f"old{i}", t, "play", "2025-01-01T00:00:00Z") for i in range(30) for t in (a, old_friend)
+    ]
+    rows += [
+        (f"new{i}", t, "play", "2026-01-01T00:00:00Z") for i in range(10) for t in (a, new_friend)
+    ]
+    events = write_events(
+        tmp_path / "events.csv",
+        pd.DataFrame(rows, columns=["session_id", "track_id", "event", "timestamp"]),
+    )
+    common = ["--models", "cosine,colistening", "--top-n", "5", "--heldout-share", "0"]
+    first = {}
+    for label, extra in (("plain", []), ("recent", ["--half-life-days", "30"])):
+        out = tmp_path / label
+        assert build(out, *common, "--interactions", str(events), *extra, data=synthetic_csv) == 0
+        frame = pd.read_parquet(out / "neighbours" / "colistening.parquet")
+        first[label] = frame[(frame[schema.NB_TRACK_ID] == a) & (frame[schema.NB_RANK] == 1)]
+    assert first["plain"][schema.NB_NEIGHBOUR_ID].item() == old_friend
+    assert first["recent"][schema.NB_NEIGHBOUR_ID].item() == new_friend
+
+
+def test_listening_models_without_listening_data_are_a_named_error(synthetic_csv, tmp_path, capsys):
+    assert build(tmp_path / "o", "--models", "cosine,colistening", data=synthetic_csv) == 2
+    assert "--interactions" in capsys.readouterr().err

@@ -47,3 +47,27 @@ def test_differences_below_the_reported_precision_are_ties():
 
 def test_full_ties_go_to_the_first_model_in_the_canonical_order():
     assert choose_default({"blend": GOOD, "cosine": GOOD}) == "cosine"
+
+
+def test_with_listening_the_best_heldout_ndcg_wins_over_the_genre_rule():
+    genre_winner = GOOD | {"same_artist": 0.60, "coverage": 0.98}
+    listening = {"blend": {"ndcg": 0.10}, "cosine": {"ndcg": 0.25}}
+    evaluations = {"blend": genre_winner, "cosine": GOOD}
+    assert choose_default(evaluations) == "blend"
+    assert choose_default(evaluations, listening) == "cosine"
+    # a failing genre bar does not matter, a variant in a list does
+    failing = GOOD | {"genre_precision": 0.2, "mrr": 0.3}
+    assert choose_default({"blend": genre_winner, "cosine": failing}, listening) == "cosine"
+    broken = failing | {"variant_rate": 0.01}
+    assert choose_default({"blend": genre_winner, "cosine": broken}, listening) == "blend"
+
+
+def test_listening_ties_at_the_reported_precision_fall_back_to_the_genre_rule():
+    genre_winner = GOOD | {"same_artist": 0.60, "coverage": 0.98}
+    listening = {"blend": {"ndcg": 0.2501}, "cosine": {"ndcg": 0.2503}}
+    assert choose_default({"cosine": GOOD, "blend": genre_winner}, listening) == "blend"
+    # a model without a listening figure ranks last
+    assert choose_default({"cosine": GOOD, "blend": genre_winner}, {"cosine": {"ndcg": 0.01}}) == (
+        "cosine"
+    )
+    assert choose_default({"cosine": GOOD, "blend": genre_winner}, {}) == "blend"

@@ -303,9 +303,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="genre statistics JSON (default: the committed genre_stats.json)",
     )
+    from spotrec.data.synth_listening import add_listening_arguments
+
+    parser.add_argument(
+        "--listening-out",
+        type=Path,
+        default=None,
+        help="directory for synthetic listening over this catalogue (default: <out>-listening "
+        "beside the CSV; --sessions 0 writes none)",
+    )
+    add_listening_arguments(parser, default_sessions=2_000)
 
 
 def run(args: argparse.Namespace) -> int:
     path = write_synthetic_csv(args.out, args.tracks, args.seed, args.stats)
     print(f"wrote {path} ({args.tracks:,} tracks, seed {args.seed})")
+    from spotrec.data.synth_listening import write_beside_catalogue
+
+    if listening := write_beside_catalogue(path, args):
+        print(f"wrote {args.sessions:,} synthetic listening sessions to {listening}")
     return 0

@@ -173,3 +173,24 @@ def k_occurrence(counts: Mapping[str, np.ndarray], path: Path) -> Path:
     )
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def listening_bars(table: pd.DataFrame, path: Path, *, title: str) -> Path:
+    """Horizontal grouped bars: one group per recommender (rows, models and baselines), one
+    bar per held-out listening metric (columns, 0..1)."""
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.55 * max(len(table.index), 1)))
+    height = 0.8 / max(len(table.columns), 1)
+    y = np.arange(len(table.index))
+    for i, metric in enumerate(table.columns):
+        ax.barh(
+            y + i * height,
+            table[metric].to_numpy(dtype=float),
+            height,
+            label=metric,
+            color=PALETTE[i % len(PALETTE)],
+        )
+    ax.set_yticks(y + height * (len(table.columns) - 1) / 2, table.index)
+    ax.invert_yaxis()
+    ax.set(title=title, xlim=(0, 1), xlabel="value (higher is better)")
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, path)

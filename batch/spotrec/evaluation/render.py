@@ -14,10 +14,25 @@ import math
 from pathlib import Path
 
 from spotrec.evaluation import eda
+from spotrec.evaluation.listening import HIT_K, LISTENING_METRICS, MIN_TRACKS, N_SEEDS, K
 from spotrec.evaluation.metrics import DEFAULT_K, METRIC_INFO
 from spotrec.selection import BARS, HOLDOUT_BAR
 
 LEARNED_MODELS = ("autoencoder", "transformer")
+# Models that never see a genre label: their genre metrics are not circular. Every other model
+# (cosine, autoencoder, transformer, blend and content-to-listening models) takes genres in.
+GENRE_FREE_MODELS = ("colistening",)
+LISTENING_TITLE = "Held-out listening (headline)"
+LISTENING_HEADING = f"## {LISTENING_TITLE}"
+LISTENING_PROTOCOL = (
+    f"Protocol (RecSys Challenge 2018): listening split by session; each held-out session with "
+    f"at least {MIN_TRACKS} catalogue songs gives its first {N_SEEDS} as seeds, and the rest of "
+    f"the session, minus variants of a seed, are the targets. Each recommender's {N_SEEDS} seed "
+    f"lists are merged exactly as the API merges them (reciprocal rank fusion, seeds and their "
+    f"variants excluded, one track per song) into {K} tracks. A hit is a target song. Models "
+    f"and baselines saw only the training sessions. Baselines use no model: the most popular "
+    f"tracks of the training listening, and each seed's artists' most popular tracks."
+)
 TABLE_METRICS = (
     "genre_precision",
     "mrr",
@@ -49,15 +64,85 @@ def format_cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def genre_input_label(model: str) -> str:
+    return "no" if model in GENRE_FREE_MODELS else "yes: circular"
+
+
 def metric_table(results: dict[str, dict], key: str | None = None) -> tuple:
     """A table block of TABLE_METRICS per model; ``key`` picks a sub-result (e.g. "holdout"),
-    whose whole-table metrics are left blank."""
-    headers = ["model", *(metric_label(m) for m in TABLE_METRICS)]
+    whose whole-table metrics are left blank. The last column says whether genre is an input
+    (then genre precision and MRR are circular: guardrails, not quality)."""
+    headers = ["model", *(metric_label(m) for m in TABLE_METRICS), "genre is an input"]
     rows = []
     for model, result in results.items():
         values = result if key is None else {**result[key], **dict.fromkeys(WHOLE_TABLE)}
-        rows.append([model, *(format_cell(values.get(m)) for m in TABLE_METRICS)])
+        cells = [format_cell(values.get(m)) for m in TABLE_METRICS]
+        rows.append([model, *cells, genre_input_label(model)])
     return ("table", headers, rows)
+
+
+def listening_table(listening: dict, part: str) -> tuple:
+    """Models and baselines side by side on held-out listening (``part``: "all" or "cold")."""
+    headers = ["recommender", *(label for label, _ in LISTENING_METRICS.values()), "sessions"]
+    rows = [
+        [name, *(format_cell(r[part][m]) for m in LISTENING_METRICS), str(r[part]["cases"])]
+        for group in ("models", "baselines")
+        for name, r in listening[group].items()
+    ]
+    return ("table", headers, rows)
+
+
+def listening_blocks(listening: dict) -> list[tuple]:
+    stats = listening.get("stats") or {}
+
+    def count(key: str) -> str:
+        value = stats.get(key)
+        return f"{value:,}" if isinstance(value, int) else "?"
+
+    source = (
+        f"Listening data: {count('sessions')} sessions read ({count('train_sessions')} for "
+        f"training, {count('heldout_sessions')} held out), {count('out_of_catalogue')} events "
+        f"outside the catalogue, {count('rows_rejected')} rows rejected."
+        if stats
+        else ""
+    )
+    return [
+        ("h2", LISTENING_TITLE),
+        ("p", f"{LISTENING_PROTOCOL} {source} {listening['cases']:,} sessions scored."),
+        listening_table(listening, "all"),
+        (
+            "h3",
+            f"Cold start: targets with no listening in training ({listening['cold_cases']:,} "
+            "sessions)",
+        ),
+        (
+            "p",
+            "The same sessions, scored only on target songs that no training session holds: "
+            "what a model offers where listening cannot help.",
+        ),
+        listening_table(listening, "cold")
+        if listening["cold_cases"]
+        else ("p", "No held-out target lacks training listening: nothing to score here."),
+    ]
+
+
+def guardrail_blocks(state: dict) -> list[tuple]:
+    audio = state.get("audio_only") or {}
+    circular = [m for m in state["results"] if m not in GENRE_FREE_MODELS]
+    text = (
+        "Genre metrics are guardrails. Genre is an input to "
+        + (", ".join(circular) or "no model")
+        + ", so their genre precision and MRR are circular: they score a label the model was "
+        "fed, and are never the headline."
+    )
+    if audio:
+        text += (
+            f" The honest audio-similarity figure is audio-only genre precision@{audio['k']}: "
+            f"plain cosine over the 12 standardized audio features, no genre or artist input, "
+            f"= {audio['genre_precision']:.3f} ({audio['seeds']:,} sampled seeds, self and "
+            "variants excluded)."
+        )
+    return [("p", text)]
 
 
 def build_document(state: dict, evaluation_images: list, charts: list[eda.Chart]) -> list[tuple]:
@@ -70,7 +155,9 @@ def build_document(state: dict, evaluation_images: list, charts: list[eda.Chart]
             f"{len(state['tracks']):,} tracks, k = {DEFAULT_K}. Best model: **{state['best']}**."
             f" {state['reason']}",
         ),
+        *(listening_blocks(state["listening"]) if state.get("listening") else []),
         ("h2", "Metrics (all seeds)"),
+        *guardrail_blocks(state),
         metric_table(results),
         ("h2", "Bars"),
         (
@@ -143,6 +230,11 @@ def build_document(state: dict, evaluation_images: list, charts: list[eda.Chart]
             [
                 f"{metric_label(m)}: range {rng}, {direction}"
                 for m, (_, rng, direction) in METRIC_INFO.items()
+            ]
+            + [
+                f"{label}: range {meaning} (held-out listening, {N_SEEDS} seeds, "
+                f"hit@{HIT_K} = any target in the top {HIT_K})"
+                for label, meaning in LISTENING_METRICS.values()
             ]
             + [
                 "avg similarity (AE): the autoencoder's mean cosine between each validation "

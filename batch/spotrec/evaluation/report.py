@@ -10,8 +10,15 @@ and report.html (self-contained: images inlined as base64).
 
 The markdown and HTML rendering (the report's document, its tables and labels) is in render.py.
 
-The best model follows spotrec.selection (the same rule picks the API's default model): models
-passing every bar rank first; then the best mean rank across the headline metrics wins.
+When the build has listening data (listening/heldout.parquet, written by the build from
+`--interactions`), the report leads with held-out listening: every model and two baselines on
+the held-out sessions, all targets and the cold-start slice (evaluation/listening.py,
+heldout_listening.py), with a plot. The genre metrics follow as guardrails, marked circular
+for models fed genres, next to the audio-only genre precision.
+
+The best model follows spotrec.selection (the same rule picks the API's default model): with
+listening data, the best held-out listening NDCG@100; without, models passing every bar rank
+first and then the best mean rank across the genre metrics wins.
 """
 
 from __future__ import annotations
@@ -27,8 +34,14 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.data.listening import has_listening, read_listening, read_listening_stats
 from spotrec.errors import SpotrecError
 from spotrec.evaluation import eda, plots
+from spotrec.evaluation.heldout_listening import (
+    audio_only_genre_precision,
+    evaluate_heldout_listening,
+)
+from spotrec.evaluation.listening import LISTENING_METRICS
 from spotrec.evaluation.metrics import (
     DEFAULT_K,
     Catalogue,
@@ -36,12 +49,19 @@ from spotrec.evaluation.metrics import (
     evaluate,
     k_occurrence,
 )
-from spotrec.evaluation.render import build_document, metric_label, to_html, to_markdown
+from spotrec.evaluation.render import (
+    LISTENING_HEADING,
+    build_document,
+    metric_label,
+    to_html,
+    to_markdown,
+)
 from spotrec.manifest import read_manifest
 from spotrec.selection import (
     BARS,
     HIGHER_IS_BETTER,
     HOLDOUT_BAR,
+    LISTENING_METRIC,
     LOWER_IS_BETTER,
     bar_results,
     choose_default,
@@ -77,7 +97,17 @@ def _json_safe(value):
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def _best_reason(best: str, results: dict[str, dict], ranks: dict[str, float]) -> str:
+def _best_reason(
+    best: str, results: dict[str, dict], ranks: dict[str, float], listening: dict | None
+) -> str:
+    if listening:
+        label = LISTENING_METRICS[LISTENING_METRIC][0]
+        value = listening["models"][best]["all"][LISTENING_METRIC]
+        return (
+            f"With listening data the listening rule decides (spotrec.selection): {best} has "
+            f"the best held-out listening {label} ({value:.3f}) among models whose lists hold "
+            f"no variants; the genre metrics are guardrails and only break ties."
+        )
     passing = [m for m, r in results.items() if r["passes_all_bars"]]
     metrics = ", ".join(metric_label(m) for m in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER))
     if best in passing:
@@ -134,7 +164,7 @@ def evaluate_build(build_dir: Path, holdout: bool | None, timings: dict) -> dict
         raise SpotrecError("--holdout asked for, but no track in the build has holdout=True")
     use_holdout = held is not None and held.any() and holdout is not False
     summaries = manifest.get("model_summaries") or {}
-    results, occurrences = {}, {}
+    results, occurrences, positions = {}, {}, {}
     for model in models:
         with _stage(f"evaluate {model}", timings):
             lists = NeighbourLists.from_frame(catalogue, pd.read_parquet(paths[model]))
@@ -146,8 +176,20 @@ def evaluate_build(build_dir: Path, holdout: bool | None, timings: dict) -> dict
                 result["holdout"] = evaluate(catalogue, lists, k=DEFAULT_K, seeds_mask=held)
             results[model] = result
             occurrences[model] = k_occurrence(catalogue, lists, DEFAULT_K)
+            positions[model] = lists.positions
+    listening = None
+    if has_listening(build_dir):
+        with _stage("held-out listening", timings):
+            train, heldout = read_listening(build_dir)
+            listening = evaluate_heldout_listening(tracks, positions, train, heldout)
+            listening["stats"] = read_listening_stats(build_dir)
+            del train, heldout
+    del positions
+    with _stage("audio-only genre precision", timings):
+        audio_only = audio_only_genre_precision(tracks)
     ranks = mean_ranks(results)
-    best = choose_default(results)
+    scores = {m: r["all"] for m, r in listening["models"].items()} if listening else None
+    best = choose_default(results, scores)
     for model in models:
         results[model]["mean_rank"] = ranks[model]
     return {
@@ -155,7 +197,9 @@ def evaluate_build(build_dir: Path, holdout: bool | None, timings: dict) -> dict
         "tracks": tracks,
         "results": results,
         "best": best,
-        "reason": _best_reason(best, results, ranks),
+        "reason": _best_reason(best, results, ranks, listening),
+        "listening": listening,
+        "audio_only": audio_only,
         "occurrences": occurrences,
         "holdout_tracks": int(held.sum()) if use_holdout else 0,
     }
@@ -187,7 +231,20 @@ def _draw_evaluation(state: dict, out: Path, sweep: pd.DataFrame | None) -> list
     )
     plots.metric_bars(table.T, out / "metrics_by_model.png")
     plots.k_occurrence(state["occurrences"], out / "hubness.png")
+    images = []
+    if listening := state.get("listening"):
+        rows = {**listening["models"], **listening["baselines"]}
+        table = pd.DataFrame(
+            {
+                name: {LISTENING_METRICS[m][0]: r["all"][m] for m in ("ndcg", "hit")}
+                for name, r in rows.items()
+            }
+        ).T
+        title = f"Held-out listening ({listening['cases']:,} sessions, 5 seeds each)"
+        plots.listening_bars(table, out / "listening.png", title=title)
+        images.append(("img", "listening.png", "Held-out listening per model and baseline"))
     return [
+        *images,
         ("img", "tradeoff.png", "Precision vs coverage"),
         ("img", "metrics_by_model.png", "Metrics per model"),
         ("img", "hubness.png", "k-occurrence distribution"),
@@ -225,6 +282,9 @@ def write_report(
             "bars": {m: list(b) for m, b in BARS.items()},
             "holdout_bar": HOLDOUT_BAR,
             "blend_check": state["blend_check"],
+            "selection_rule": "listening" if state["listening"] else "genre",
+            "listening": state["listening"],
+            "audio_only_genre_precision": state["audio_only"],
             "models": state["results"],
             "eda": [c.to_dict() for c in charts],
             "timings_s": timings,
@@ -234,7 +294,9 @@ def write_report(
 
 
 def summary_table(report_path: Path) -> str:
-    """The report's first table (metrics, all seeds) as markdown, for printing."""
+    """The report's headline table as markdown, for printing: held-out listening when the
+    build has listening data, else the genre metrics (all seeds)."""
     text = Path(report_path).read_text(encoding="utf-8")
-    section = text.split("## Metrics (all seeds)", 1)[-1].split("\n## ", 1)[0]
+    heading = LISTENING_HEADING if LISTENING_HEADING in text else "## Metrics (all seeds)"
+    section = text.split(heading, 1)[-1].split("\n## ", 1)[0]
     return section.strip()

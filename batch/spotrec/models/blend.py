@@ -180,6 +180,7 @@ def fuse_index_lists(
     weights: Mapping[str, float] | None = None,
     k: int = RRF_K,
     chunk_rows: int = 8192,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The same fusion as blend_neighbours (all ranks, no depth), on (n, L) index matrices.
 
@@ -187,15 +188,16 @@ def fuse_index_lists(
     rows, so memory stays at a few chunk-sized arrays (the frame version peaked above 5 GB on
     the full catalogue). ``indices[m][i]`` is row i's list from model m (catalogue rows, -1 for
     empty slots); ``song_codes`` gives each row's song as an integer. Returns ``(indices (n,
-    top_n) with -1 padding, scores float32 (n, top_n) with -inf padding)``.
+    top_n) with -1 padding, scores float32 (n, top_n) with -inf padding)``. ``rows`` fuses
+    only those rows (the rest stay empty): evaluation needs only its seeds' lists.
     """
     names = list(indices)
     if not names:
         raise BlendInputError("blend needs at least one model's neighbours")
     if top_n < 1 or k < 1:
         raise BlendInputError(f"top_n and k must be >= 1, got top_n={top_n}, k={k}")
-    weight_of = _resolve_weights(names, weights)
     n = len(song_codes)
+    weight_rows = _row_weights(names, weights, n)
     if any(m.shape[0] != n for m in indices.values()):
         raise BlendInputError("every model's index matrix must have one row per track")
     songs = np.append(np.asarray(song_codes, dtype=np.int64), -1)  # songs[-1]: empty slot
@@ -205,15 +207,19 @@ def fuse_index_lists(
     for order, name in enumerate(names):
         width = indices[name].shape[1]
         rank = np.arange(1, width + 1, dtype=np.int64)
-        per_model.append((order, rank, rrf_score(rank, weight_of[name], k)))
-    for lo in range(0, n, chunk_rows):
-        hi = min(lo + chunk_rows, n)
-        cand = np.concatenate([indices[m][lo:hi] for m in names], axis=1).astype(np.int64)
+        per_model.append((order, rank, rrf_score(rank, 1.0, k)))
+    todo = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    for lo in range(0, len(todo), chunk_rows):
+        hi = min(lo + chunk_rows, len(todo))
+        here = todo[lo:hi]
+        cand = np.concatenate([indices[m][here] for m in names], axis=1).astype(np.int64)
         rank = np.concatenate([np.broadcast_to(r, (hi - lo, len(r))) for _, r, _ in per_model], 1)
-        contrib = np.concatenate([np.broadcast_to(c, (hi - lo, len(c))) for *_, c in per_model], 1)
+        contrib = np.concatenate(
+            [weight_rows[names[o]][here, None] * c[None, :] for o, _, c in per_model], 1
+        )
         model = np.concatenate([np.full((hi - lo, len(r)), o) for o, r, _ in per_model], axis=1)
         song = songs[cand]  # -1 for empty slots (cand == -1 indexes the sentinel)
-        own_song = songs[np.arange(lo, hi)][:, None]
+        own_song = songs[here][:, None]
         if ((song == own_song) & (cand >= 0)).any():
             raise BlendInputError("a model lists a seed itself or a variant of it")
         contrib = np.where(cand >= 0, contrib, 0.0)
@@ -240,7 +246,60 @@ def fuse_index_lists(
         first_of_row = np.searchsorted(g_row, g_row, side="left")
         position = np.arange(len(g_row)) - first_of_row
         take = position < top_n
-        out_idx[lo + g_row[take], position[take]] = g_cand[take]
-        out_score[lo + g_row[take], position[take]] = g_score[take]
-    log.info("blend: %d seeds from %s (k=%d, weights %s)", n, names, k, weight_of)
+        out_idx[here[g_row[take]], position[take]] = g_cand[take]
+        out_score[here[g_row[take]], position[take]] = g_score[take]
+    log.info("fused %d rows from %s (k=%d)", n, names, k)
     return out_idx, out_score
+
+
+def _row_weights(
+    names: list[str], weights: Mapping[str, float | np.ndarray] | None, n: int
+) -> dict[str, np.ndarray]:
+    """Each model's weight for each row: a scalar (the blend) or one weight per track (the
+    hybrid weighs co-listening by each track's evidence). Every row needs some weight > 0."""
+    scalars = {m: w for m, w in (weights or {}).items() if np.ndim(w) == 0}
+    arrays = {m: np.asarray(w, dtype=np.float64) for m, w in (weights or {}).items() if np.ndim(w)}
+    # Per-row weights are validated below; here they only stand in as "has a say".
+    given = None if weights is None else {**scalars, **{m: 1.0 for m in arrays}}
+    resolved = _resolve_weights(names, given)
+    rows = {m: np.full(n, resolved[m]) for m in names}
+    for name, array in arrays.items():
+        if name not in rows or array.shape != (n,):
+            raise BlendInputError(f"per-row weights for {name!r} need one value per track")
+        if (array < 0).any() or not np.isfinite(array).all():
+            raise BlendInputError(f"per-row weights for {name!r} must be finite and >= 0")
+        rows[name] = array
+    if not np.any([rows[m] > 0 for m in names], axis=0).all():
+        raise BlendInputError("some tracks have weight 0 in every model")
+    return rows
+
+
+# --- The hybrid: co-listening where listening says something, content where it cannot ---------
+# Chosen on held-out synthetic listening (scripts/tune_colistening.py, docs/colistening.md).
+HYBRID_EVIDENCE_SCALE = 0.0  # 0 = a step: any training session gives co-listening full trust
+HYBRID_CONTENT_SHARE = 0.05  # content's weight relative to co-listening at full evidence
+MIN_CONTENT_SHARE = 1e-4  # content always keeps a say, so short evidence lists are filled
+
+
+def evidence_weights(
+    sessions_per_track: np.ndarray,
+    content_models: list[str],
+    *,
+    evidence_scale: float = HYBRID_EVIDENCE_SCALE,
+    content_share: float = HYBRID_CONTENT_SHARE,
+    listening_model: str = "colistening",
+) -> dict[str, np.ndarray]:
+    """Per-track fusion weights for the hybrid.
+
+    trust = n / (n + evidence_scale) for a track in n training sessions (a step, n > 0, when
+    evidence_scale is 0). Co-listening weighs ``trust``; each content model weighs its blend
+    weight (DEFAULT_WEIGHTS when all three are there) times ``(1 - trust) + content_share *
+    trust``: a track nobody played gets the content blend; a much-played one gets co-listening
+    with content as a tie-breaker.
+    """
+    n = np.asarray(sessions_per_track, dtype=np.float64)
+    trust = n / (n + evidence_scale) if evidence_scale > 0 else (n > 0).astype(np.float64)
+    base = _resolve_weights(content_models, None)
+    top = max(base.values())
+    factor = np.maximum((1.0 - trust) + content_share * trust, MIN_CONTENT_SHARE)
+    return {listening_model: trust, **{m: base[m] / top * factor for m in content_models}}

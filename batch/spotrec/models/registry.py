@@ -18,8 +18,13 @@ EMBEDDING_MODELS: dict[str, str] = {
     "autoencoder": "spotrec.models.autoencoder:AutoencoderModel",
     "transformer": "spotrec.models.transformer:TransformerModel",
 }
+# Models learned from listening alone: they give neighbour lists, not embeddings (base.py).
+LISTENING_MODELS: dict[str, str] = {
+    "colistening": "spotrec.models.colistening:CoListeningModel",
+}
 BLEND = "blend"
-MODEL_NAMES = (*EMBEDDING_MODELS, BLEND)
+HYBRID = "hybrid"  # fuses co-listening and content per track by evidence (models/blend.py)
+MODEL_NAMES = (*EMBEDDING_MODELS, *LISTENING_MODELS, BLEND, HYBRID)
 
 
 class UnknownModelError(SpotrecError):
@@ -27,11 +32,14 @@ class UnknownModelError(SpotrecError):
 
 
 def is_blend(name: str) -> bool:
-    return name == BLEND
+    return name in (BLEND, HYBRID)
 
 
 def get_model_class(name: str) -> type:
-    """The EmbeddingModel class registered under ``name`` (imports its module now)."""
+    """The model class registered under ``name`` (imports its module now)."""
+    if name in LISTENING_MODELS:
+        module_name, class_name = LISTENING_MODELS[name].split(":")
+        return getattr(importlib.import_module(module_name), class_name)
     if name not in EMBEDDING_MODELS:
         hint = " (the blend fuses neighbour lists: use models.blend)" if is_blend(name) else ""
         raise UnknownModelError(
@@ -62,4 +70,4 @@ def parse_model_names(text: str) -> list[str]:
         raise UnknownModelError(
             f"the blend fuses other models' lists: name some of {list(EMBEDDING_MODELS)} with it"
         )
-    return embedding + ([BLEND] if BLEND in names else [])
+    return embedding + [name for name in (BLEND, HYBRID) if name in names]

@@ -25,7 +25,11 @@ import pytest
 from factories import cluster_recall, planted_catalogue
 from spotrec import schema
 from spotrec.models.base import EmbeddingModel
-from spotrec.models.registry import get_model_class, implemented_embedding_models
+from spotrec.models.registry import (
+    LISTENING_MODELS,
+    get_model_class,
+    implemented_embedding_models,
+)
 from spotrec.neighbours import exact_top_n, to_frame
 
 TEST_EPOCHS = 5
@@ -134,3 +138,68 @@ def test_registry_orders_the_blend_last_and_names_unknown_models():
     with pytest.raises(UnknownModelError, match="blend fuses"):
         get_model_class("blend")
     assert get_model_class("cosine").__name__ == "CosineModel"
+
+
+# --- models learned from listening (models/base.py ListeningModel) ------------------------------
+LISTENING_TOP_N = 5
+
+
+@pytest.fixture(scope="module", params=sorted(LISTENING_MODELS))
+def listening_fitted(request, catalogue):
+    """Sessions that pair each track with its planted cluster-mates (so the answer is known)."""
+    import pandas as pd
+
+    ids = catalogue.tracks[schema.TRACK_ID].to_numpy()
+    rng = np.random.default_rng(5)
+    rows = []
+    for s in range(300):
+        members = np.flatnonzero(catalogue.clusters == s % (catalogue.clusters.max() + 1))
+        for row in rng.choice(members, size=8, replace=False):
+            rows.append((f"s{s}", ids[row], 1.0))
+    weights = pd.DataFrame(rows, columns=["session_id", "track_id", "weight"])
+    model = new_model(request.param).fit(catalogue.tracks, seed=7, listening=weights)
+    return request.param, model, weights
+
+
+def test_listening_model_follows_the_protocol(listening_fitted, catalogue):
+    from spotrec.models.base import ListeningModel
+
+    name, model, _ = listening_fitted
+    assert isinstance(model, ListeningModel) and model.name == name
+    indices, scores = model.evidence_lists(catalogue.song_ids, LISTENING_TOP_N)
+    assert indices.shape == scores.shape == (len(catalogue.tracks), LISTENING_TOP_N)
+    assert indices.dtype == np.int64 and scores.dtype == np.float32
+    json.dumps(model.summary())
+
+
+def test_listening_model_lists_recover_the_sessions_clusters(listening_fitted, catalogue):
+    _, model, _ = listening_fitted
+    indices, _ = model.evidence_lists(catalogue.song_ids, LISTENING_TOP_N)
+    played = indices[:, 0] >= 0
+    assert played.sum() > 0.5 * len(indices)
+    lists = indices[played]
+    same = catalogue.clusters[np.where(lists >= 0, lists, 0)] == catalogue.clusters[played, None]
+    assert same[lists >= 0].mean() >= CLUSTER_RECALL_AT_5
+
+
+def test_listening_model_is_deterministic_and_blind_to_genres(listening_fitted, catalogue):
+    name, model, weights = listening_fitted
+    tracks = catalogue.tracks.copy()
+    tracks[schema.GENRES] = [["genre00"]] * len(tracks)  # genres are no input at all
+    again = new_model(name).fit(tracks, seed=7, listening=weights)
+    np.testing.assert_array_equal(
+        again.evidence_lists(catalogue.song_ids, LISTENING_TOP_N)[0],
+        model.evidence_lists(catalogue.song_ids, LISTENING_TOP_N)[0],
+    )
+
+
+def test_listening_model_save_load_round_trip_without_pickle(listening_fitted, catalogue, tmp_path):
+    name, model, _ = listening_fitted
+    model.save(tmp_path)
+    for path in tmp_path.rglob("*"):
+        assert path.suffix in SAFE_SUFFIXES, f"{path.name}: not a pickle-free format"
+    loaded = get_model_class(name).load(tmp_path)
+    np.testing.assert_array_equal(
+        loaded.evidence_lists(catalogue.song_ids, LISTENING_TOP_N)[0],
+        model.evidence_lists(catalogue.song_ids, LISTENING_TOP_N)[0],
+    )

@@ -1,0 +1,93 @@
+"""Held-out listening for a whole build: every model and both baselines, all targets and the
+cold-start slice; plus the honest audio-similarity figure. Used by the build's default-model
+choice (selection.py) and by the report, so both score the same cases the same way.
+
+The protocol and the metrics are in evaluation/listening.py.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from spotrec import schema
+from spotrec.data.listening import session_item_weights
+from spotrec.evaluation import listening as le
+
+log = logging.getLogger(__name__)
+MAX_CASES = 5_000  # a seeded sample of held-out sessions: metric noise ~0.005 at this size
+AUDIO_SAMPLE = 5_000
+BASELINES = {
+    "most popular (baseline)": "the most popular tracks in training listening",
+    "seed artists' most popular (baseline)": "each seed's artists' most popular tracks, fused",
+}
+
+
+def _song_codes(tracks: pd.DataFrame) -> np.ndarray:
+    return pd.factorize(tracks[schema.SONG_ID])[0].astype(np.int64)
+
+
+def evaluate_heldout_listening(
+    tracks: pd.DataFrame,
+    positions: dict[str, np.ndarray],
+    train_events: pd.DataFrame,
+    heldout_events: pd.DataFrame,
+    *,
+    max_cases: int | None = MAX_CASES,
+    seed: int = 0,
+    baselines: bool = True,
+) -> dict:
+    """{"cases", "cold_cases", "models": {name: {"all": metrics, "cold": metrics}},
+    "baselines": {...same...}}. ``positions``: model -> (n, width) catalogue rows padded with n
+    (NeighbourLists.positions)."""
+    songs = _song_codes(tracks)
+    track_ids = tracks[schema.TRACK_ID]
+    cases = le.heldout_cases(heldout_events, track_ids, songs, max_cases=max_cases, seed=seed)
+    warm_tracks = session_item_weights(train_events)[schema.LS_TRACK_ID].unique()
+    warm_rows = pd.Index(track_ids).get_indexer(warm_tracks)
+    cold = le.cold_slice(cases, songs, np.unique(songs[warm_rows[warm_rows >= 0]]))
+    recommenders = {name: le.neighbour_recommender(p, songs) for name, p in positions.items()}
+    extra = {}
+    if baselines:
+        order = le.popularity_order(train_events, tracks)
+        names = list(BASELINES)
+        extra[names[0]] = le.most_popular_recommender(order, songs)
+        extra[names[1]] = le.seed_artist_recommender(tracks, order, songs)
+    results: dict = {"cases": len(cases), "cold_cases": len(cold), "models": {}, "baselines": {}}
+    for group, table in (("models", recommenders), ("baselines", extra)):
+        for name, recommend in table.items():
+            log.info("held-out listening: %s on %d sessions", name, len(cases))
+            results[group][name] = {
+                "all": le.evaluate_recommender(cases, recommend, songs),
+                "cold": le.evaluate_recommender(cold, recommend, songs),
+            }
+    return results
+
+
+def audio_only_genre_precision(
+    tracks: pd.DataFrame, k: int = 10, sample: int = AUDIO_SAMPLE, seed: int = 0
+) -> dict:
+    """Genre precision@k of plain cosine over the standardized audio features alone (no genre,
+    no artist input), on a seeded sample of seeds: the honest audio-similarity figure. Self and
+    variants (same song) are excluded, as in every stored list."""
+    from spotrec.evaluation.metrics import Catalogue
+
+    catalogue = Catalogue.from_tracks(tracks)
+    n = catalogue.size
+    features = catalogue.unit_features[:n].astype(np.float32)
+    songs = catalogue.song_codes[:n]
+    rng = np.random.default_rng(seed)
+    seeds = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+    hits = []
+    for start in range(0, len(seeds), 512):
+        batch = seeds[start : start + 512]
+        similarity = features[batch] @ features.T
+        similarity[songs[batch][:, None] == songs[None, :]] = -np.inf  # self and variants
+        width = min(k, n - 1)
+        top = np.argpartition(-similarity, width - 1, axis=1)[:, :width]
+        shared = (catalogue.genre_bits[batch][:, None, :] & catalogue.genre_bits[top]).any(axis=2)
+        valid = np.take_along_axis(similarity, top, axis=1) > -np.inf
+        hits.append((shared & valid).sum(axis=1) / k)
+    return {"genre_precision": float(np.concatenate(hits).mean()), "seeds": len(seeds), "k": k}
