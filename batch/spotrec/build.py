@@ -58,6 +58,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", type=int, help="this shard's index (neighbours stage)")
     parser.add_argument("--num-shards", type=int, help="number of shards (neighbours stage)")
     parser.add_argument("--no-store", action="store_true", help="skip writing store.sqlite")
+    add_search_arguments(parser)
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    from spotrec import ann
+
+    parser.add_argument(
+        "--ann-threshold",
+        type=int,
+        default=ann.DEFAULT_ANN_THRESHOLD,
+        help="catalogue size from which neighbour search is approximate (default %(default)s)",
+    )
+    parser.add_argument(
+        "--min-recall",
+        type=float,
+        default=ann.DEFAULT_MIN_RECALL,
+        help="fail when approximate search's sampled recall@10 is below this (default "
+        "%(default)s; 0 accepts any)",
+    )
+    parser.add_argument(
+        "--ann-nprobe",
+        type=int,
+        default=ann.DEFAULT_NPROBE,
+        help="IVF cells each query scans: more = higher recall, slower (default %(default)s)",
+    )
 
 
 def parse_models(text: str) -> list[str]:
@@ -116,7 +141,15 @@ def run(args: argparse.Namespace) -> int:
             raise SpotrecError(f"--data {args.data}: no such file")
         train_stage(args, models, out, timer)
     if args.stage in ("all", "neighbours"):
-        neighbours_stage(out, models, args.top_n, shard, timer)
+        from spotrec.ann import SearchSettings
+
+        search = SearchSettings(
+            ann_threshold=args.ann_threshold,
+            min_recall=args.min_recall,
+            nprobe=args.ann_nprobe,
+            seed=args.seed,
+        )
+        neighbours_stage(out, models, args.top_n, shard, timer, search)
     if args.stage in ("all", "finish"):
         manifest = finish_stage(out, models, args.top_n, timer, write_store=not args.no_store)
         print(json.dumps({k: manifest[k] for k in ("run_id", "models", "default_model")}))
