@@ -10,14 +10,20 @@ spotrec.ann.recall_at; raw FAISS lists before variant filtering, identical for e
         [--rows 300000] [--queries 5000] [--top-n 50]
 
 Without --embeddings it makes clustered Gaussian vectors (--rows x --dim).
+
+``--plan BUILD_DIR [--target 10000000] [--shards 8]`` instead prints the plan for a larger
+catalogue from a measured build (its manifest timings, neighbour-search report, file sizes and
+store.sqlite item sizes): docs/scale.md is written from its output.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import resource
 import time
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -60,14 +66,92 @@ def set_params(index, params: dict) -> None:
         faiss.ParameterSpace().set_index_parameter(index, name, value)
 
 
+# Prices (USD, us-east-1, on-demand), named in docs/scale.md with their source and date.
+WRU_USD_PER_MILLION = 0.625
+S3_USD_PER_GB_MONTH = 0.023
+S3_PUT_USD_PER_1000 = 0.005
+FARGATE_USD_PER_VCPU_HOUR = 0.04048
+FARGATE_USD_PER_GB_HOUR = 0.004445
+ITEM_OVERHEAD_BYTES = 100  # attribute names + run_id attribute, per DynamoDB item (estimate)
+
+
+def store_items(store: Path) -> dict[str, tuple[int, int, int]]:
+    """Per item kind (the logical key prefix): (items, bytes, write request units)."""
+    import sqlite3
+
+    query = """SELECT substr(pk, instr(pk, '#') + 1, 1) AS kind, count(*),
+               sum(length(pk) + length(body)),
+               sum((length(pk) + length(body) + ?) / 1024 + 1)
+               FROM items WHERE pk LIKE '%#%' GROUP BY kind"""
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        return {k: (c, b, w) for k, c, b, w in db.execute(query, (ITEM_OVERHEAD_BYTES,))}
+
+
+def plan(build: Path, target: int, shards: int) -> None:
+    manifest = json.loads((build / "manifest.json").read_text())
+    n = manifest["counts"]["tracks"]
+    grow = target / n
+    print(f"measured build: {n:,} tracks, models {manifest['models']}; plan for {target:,}")
+    timings = manifest["timings_s"]
+    for name, report in manifest.get("neighbour_search", {}).items():
+        wall = timings.get(f"neighbours:{name}", 0.0)
+        build_s = report.get("index_build_s", 0.0)
+        search_s = wall - build_s
+        # IVF-Flat with nlist ~ 4 sqrt(n) and fixed nprobe scans ~ nprobe * sqrt(n) / 4 vectors
+        # per query: total search work grows as n^1.5; k-means training (64 points per cell,
+        # nlist cells) as n; adding (one assignment per row over nlist cells) as n^1.5.
+        search_target = search_s * grow**1.5
+        build_target = build_s * grow**1.5
+        cores = 2
+        print(
+            f"  {name}: {report.get('index')} nprobe {report.get('nprobe')}, recall@10 "
+            f"{report.get('recall_at_10')} ({report.get('recall_sample')} sampled); measured "
+            f"{wall:.0f}s wall = index {build_s:.0f}s + recall/search {search_s:.0f}s on "
+            f"{cores} cores"
+        )
+        vcpu_h = (build_target * shards + search_target) * cores / 3600
+        wall_h = (build_target + search_target / shards) / 3600
+        print(
+            f"    at {target:,}: search {search_target * cores / 3600:.1f} vCPU-h, index "
+            f"{build_target * cores / 3600:.2f} vCPU-h per shard; {shards} shards: "
+            f"{vcpu_h:.1f} vCPU-h, wall {wall_h:.2f} h per model on 2-vCPU shards"
+        )
+        vectors_gb = target * report.get("dim", 130) * 4 / 1e9
+        print(f"    shard memory: vectors + IVF copy ~ {2 * vectors_gb:.1f} GB (float32)")
+    files = manifest["files"]
+    parquet = sum(f["bytes"] for f in files.values())
+    print(f"  Parquet {parquet / 1e6:.1f} MB -> {parquet * grow / 1e9:.2f} GB at target")
+    print(f"  S3 storage per release ${parquet * grow / 1e9 * S3_USD_PER_GB_MONTH:.2f}/month")
+    store = build / "store.sqlite"
+    if store.is_file():
+        kinds = store_items(store)
+        items = sum(c for c, _, _ in kinds.values())
+        wru = sum(w for _, _, w in kinds.values())
+        print(
+            f"  store {store.stat().st_size / 1e9:.2f} GB; {items:,} run items, {wru:,} WRU "
+            f"(items of kind {', '.join(f'{k}:{c:,}' for k, (c, _, _) in kinds.items())})"
+        )
+        wru_t = wru * grow
+        print(
+            f"  DynamoDB at target: {items * grow / 1e6:.1f} M items, {wru_t / 1e6:.1f} M WRU "
+            f"= ${wru_t / 1e6 * WRU_USD_PER_MILLION:.2f} per release (on-demand writes)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", type=Path, help="a measured build directory: print the plan")
+    parser.add_argument("--target", type=int, default=10_000_000)
+    parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--embeddings", help="a build's embeddings/<model>.npy")
     parser.add_argument("--rows", type=int, default=300_000, help="catalogue rows (subsample)")
     parser.add_argument("--dim", type=int, default=64, help="dims of generated vectors")
     parser.add_argument("--queries", type=int, default=5000)
     parser.add_argument("--top-n", type=int, default=50)
     args = parser.parse_args()
+    if args.plan:
+        plan(args.plan, args.target, args.shards)
+        return
     faiss.omp_set_num_threads(available_cores())
     x = load_vectors(args)
     n, dim = x.shape

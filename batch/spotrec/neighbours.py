@@ -174,6 +174,7 @@ class NeighbourSearch:
             self.index = faiss.IndexFlatIP(dim)
             self.index.add(self.vectors)
             self.info = {"method": "exact", "index": "Flat"}
+        self.info.update(rows=self.n, dim=dim, top_n=top_n, fetch=self.fetch)
         self.info["index_build_s"] = round(time.perf_counter() - began, 2)
         log.info(
             "knn: %s index over %d x %d in %.2fs",
