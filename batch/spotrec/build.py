@@ -5,7 +5,8 @@ Batch array job (`--stage neighbours --shard i --num-shards n`); `--stage all` (
 them back to back on one machine:
 
   train       ingest + validate + variants, fit each embedding model, save models + embeddings
-  neighbours  exact top-N for one query range (a shard) or all tracks, per embedding model
+  neighbours  top-N (exact, or approximate past --ann-threshold) for one query range (a shard)
+              or all tracks, per embedding model; recall@10 checked on a sample
   finish      merge shards, blend, evaluate (picks the default model), manifest, SQLite store
 
 Output contract (issue 2 part 4): DIR/manifest.json, DIR/tracks.parquet,
