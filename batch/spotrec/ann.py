@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import faiss
-import numpy as np
+if TYPE_CHECKING:  # numpy and faiss load inside the functions: the CLI imports the defaults
+    import numpy as np
 
 DEFAULT_ANN_THRESHOLD = 200_000  # exact search of 200k rows takes ~1.5 min per model on 2 cores
 DEFAULT_MIN_RECALL = 0.95
@@ -59,9 +60,12 @@ def cells_for(n_rows: int) -> int:
     return max(1, min(n_rows // TRAIN_POINTS_PER_CELL, round(CELLS_PER_SQRT_N * math.sqrt(n_rows))))
 
 
-def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[faiss.Index, dict]:
+def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, dict]:
     """A trained and filled IVF-Flat inner-product index over L2-normalized ``vectors``, and
     its parameters for the manifest."""
+    import faiss
+    import numpy as np
+
     n, dim = vectors.shape
     nlist = settings.nlist or cells_for(n)
     quantizer = faiss.IndexFlatIP(dim)
@@ -79,6 +83,8 @@ def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[faiss
 
 def sample_queries(start: int, stop: int, size: int, seed: int) -> np.ndarray:
     """A seeded, sorted sample of query rows in start..stop (all of them when fewer)."""
+    import numpy as np
+
     count = stop - start
     if count <= size:
         return np.arange(start, stop)
@@ -95,6 +101,8 @@ def recall_at(
     a miss (the ann-benchmarks convention). Both inputs are per-row sorted descending, -inf for
     empty slots; rows with fewer than ``at`` exact neighbours count only their filled slots.
     """
+    import numpy as np
+
     exact = exact_scores[:, :at]
     found = found_scores[:, :at]
     filled = np.isfinite(exact).sum(axis=1)
