@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # numpy and faiss load inside the functions: the CLI imports the defaults
     import numpy as np
 
-DEFAULT_ANN_THRESHOLD = 200_000  # exact search of 200k rows takes ~1.5 min per model on 2 cores
+DEFAULT_ANN_THRESHOLD = 200_000  # exact search of 200k rows: ~1.5 min per model on 2 cores
 DEFAULT_MIN_RECALL = 0.95
 DEFAULT_RECALL_SAMPLE = 1000
 RECALL_AT = 10
