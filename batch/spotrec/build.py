@@ -70,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the catalogue is synthetic (made-up ids): the page shows no Spotify links",
     )
+    add_search_arguments(parser)
     listening = parser.add_argument_group("listening data")
     listening.add_argument(
         "--interactions",
@@ -150,7 +151,32 @@ def resolve_shard(shard: int | None, num_shards: int | None) -> tuple[int, int] 
     return shard, num_shards
 
 
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    from spotrec import ann
+
+    parser.add_argument(
+        "--ann-threshold",
+        type=int,
+        default=ann.DEFAULT_ANN_THRESHOLD,
+        help="catalogue size from which neighbour search is approximate (default %(default)s)",
+    )
+    parser.add_argument(
+        "--min-recall",
+        type=float,
+        default=ann.DEFAULT_MIN_RECALL,
+        help="fail when approximate search's sampled recall@10 is below this (default "
+        "%(default)s; 0 accepts any)",
+    )
+    parser.add_argument(
+        "--ann-nprobe",
+        type=int,
+        default=ann.DEFAULT_NPROBE,
+        help="IVF cells each query scans: more = higher recall, slower (default %(default)s)",
+    )
+
+
 def config_from_args(args: argparse.Namespace):
+    from spotrec.ann import SearchSettings
     from spotrec.pipeline import BuildConfig
 
     # Later stages may not repeat --interactions: the train stage recorded whether it had any.
@@ -173,6 +199,12 @@ def config_from_args(args: argparse.Namespace):
         heldout_share=args.heldout_share,
         max_listening_reject_share=args.max_listening_reject_share,
         synthetic=args.synthetic,
+        search=SearchSettings(
+            ann_threshold=args.ann_threshold,
+            min_recall=args.min_recall,
+            nprobe=args.ann_nprobe,
+            seed=args.seed,
+        ),
     )
 
 

@@ -2,9 +2,15 @@
 
 Fields: run_id, created, input {path, sha256, bytes}, models, default_model, top_n, counts
 {rows_read, rows_rejected, rejects_by_reason, tracks, songs, variant_tracks, holdout_tracks},
-holdout, model_summaries, evaluation, timings_s, peak_rss_mb, and files {relative path:
-{sha256, bytes}} for every data file of the build. Publishing refuses a build whose files do not
-match (see verify_files).
+holdout, model_summaries, neighbour_search, evaluation, timings_s, peak_rss_mb, and files
+{relative path: {sha256, bytes}} for every data file of the build.
+
+neighbour_search {model: {method "exact" | "approximate", index (e.g. "IVF4000,Flat"), nlist,
+nprobe, rows, dim, top_n, recall_at_10, recall_sample, index_build_s, recall_s, and for a sharded
+build shards + min_shard_recall_at_10}}: recall@10 against exact search on a seeded sample of
+queries, measured every build (spotrec.ann, spotrec.neighbour_files).
+
+Publishing refuses a build whose files do not match (see verify_files).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Exact top-N neighbours with FAISS, excluding the query's own song and duplicate songs.
+"""Top-N neighbours with FAISS, excluding the query's own song and duplicate songs.
 
-Cosine similarity = inner product of L2-normalized rows, searched exactly with
-``faiss.IndexFlatIP`` over the WHOLE catalogue, one batch of queries at a time: memory is
-O(batch x catalogue) for FAISS's blocked GEMM, never an n x n matrix.
+Cosine similarity = inner product of L2-normalized rows, searched over the WHOLE catalogue one
+batch of queries at a time: exactly with ``faiss.IndexFlatIP`` (memory O(batch x catalogue) for
+FAISS's blocked GEMM, never an n x n matrix), or, past ``SearchSettings.ann_threshold`` rows,
+with the approximate index of spotrec.ann, whose recall against exact search is measured.
 
 Exclusions (the neighbours contract in DEVELOPERS.md): a list never holds the query itself, a
 variant of it (same song_id), or two tracks of one song. FAISS cannot filter by song, so each
@@ -12,7 +13,8 @@ catalogue). Of two tracks of one song, the more similar one is kept.
 
 ``query_range`` selects a slice of query rows so the search can run as shards (AWS Batch array
 jobs); each query's list depends only on that query and the full index, so the union of shards
-equals the unsharded result.
+equals the unsharded result (every shard trains the same seeded approximate index; the test
+holds it to the recall the build measures).
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
 
 import faiss
 import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.ann import (
+    RECALL_AT,
+    SearchSettings,
+    build_ivf_flat,
+    recall_at,
+    sample_queries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +134,123 @@ def _filter_candidates(
     return out_idx.astype(np.int64), out_scores.astype(np.float32), kept_counts
 
 
+class NeighbourSearch:
+    """Top-N search over one model's embeddings: exact, or approximate past
+    ``settings.ann_threshold`` rows (spotrec.ann). The index is built once; ``batches`` then
+    streams any set of query rows, so a caller can write each batch and hold only one.
+
+    Every list passes the same variant filtering. Rows the first pass leaves short (crowded by
+    variants, or an approximate index whose probed cells ran out) are re-queried exactly with a
+    doubled ``k``, so every list is full whatever the index.
+    """
+
+    def __init__(
+        self,
+        embeddings: np.ndarray,
+        song_ids: np.ndarray,
+        top_n: int,
+        *,
+        settings: SearchSettings | None = None,
+        margin: int | None = None,
+    ) -> None:
+        embeddings = np.asarray(embeddings)
+        song_ids = np.asarray(song_ids)
+        _validate(embeddings, song_ids, top_n, None)
+        faiss.omp_set_num_threads(available_cores())
+        began = time.perf_counter()
+        self.n, dim = embeddings.shape
+        self.top_n = top_n
+        self.vectors = _normalized(embeddings)
+        _, codes = np.unique(song_ids.astype(str), return_inverse=True)
+        self.song_codes = codes.astype(np.int64)
+        # Songs other than the query's own: a list can hold at most this many.
+        self.eligible = min(top_n, len(np.unique(self.song_codes)) - 1)
+        self.fetch = min(self.n, top_n + 1 + (top_n if margin is None else margin))
+        self.settings = settings or SearchSettings()
+        self.requeried = 0
+        if self.settings.approximate(self.n):
+            self.index, params = build_ivf_flat(self.vectors, self.settings)
+            self.info = {"method": "approximate", **params}
+        else:
+            self.index = faiss.IndexFlatIP(dim)
+            self.index.add(self.vectors)
+            self.info = {"method": "exact", "index": "Flat"}
+        self.info.update(rows=self.n, dim=dim, top_n=top_n, fetch=self.fetch)
+        self.info["index_build_s"] = round(time.perf_counter() - began, 2)
+        log.info(
+            "knn: %s index over %d x %d in %.2fs",
+            self.info["index"],
+            self.n,
+            dim,
+            self.info["index_build_s"],
+        )
+
+    @property
+    def approximate(self) -> bool:
+        return self.info["method"] == "approximate"
+
+    def _exact_search(self, queries: np.ndarray, k: int):
+        return faiss.knn(queries, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+
+    def batches(
+        self, rows: np.ndarray, *, batch_size: int = 4096, progress: bool = False, exact=False
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield (query rows, indices (b, top_n), scores (b, top_n)) batch by batch."""
+        first_pass = self._exact_search if exact else (lambda q, k: self.index.search(q, k))
+        starts = range(0, len(rows), batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            # disable=None: a bar on a terminal, nothing in CI logs (stage timings are logged).
+            starts = tqdm(starts, desc="knn", unit="batch", leave=False, disable=None)
+        for lo in starts:
+            queries = np.asarray(rows[lo : lo + batch_size], dtype=np.int64)
+            scores, candidates = first_pass(self.vectors[queries], self.fetch)
+            idx, sc, counts = _filter_candidates(
+                candidates, scores, queries, self.song_codes, self.top_n
+            )
+            short = np.flatnonzero(counts < self.eligible)
+            k = self.fetch
+            while short.size and k < self.n:  # rare: a row crowded by many variants of few songs
+                self.requeried += short.size
+                k = min(self.n, k * 2)
+                s2, c2 = self._exact_search(self.vectors[queries[short]], k)
+                idx[short], sc[short], counts2 = _filter_candidates(
+                    c2, s2, queries[short], self.song_codes, self.top_n
+                )
+                short = short[counts2 < self.eligible]
+            yield queries, idx, sc
+
+    def collect(self, rows: np.ndarray, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+        """All lists for ``rows`` as (indices int64 (q, top_n), scores float32 (q, top_n))."""
+        out_idx = np.empty((len(rows), self.top_n), dtype=np.int64)
+        out_scores = np.empty((len(rows), self.top_n), dtype=np.float32)
+        done = 0
+        for queries, idx, sc in self.batches(rows, **kwargs):
+            out_idx[done : done + len(queries)] = idx
+            out_scores[done : done + len(queries)] = sc
+            done += len(queries)
+        return out_idx, out_scores
+
+    def measure_recall(self, start: int, stop: int) -> dict:
+        """recall@10 of this search against exact search on a seeded sample of start..stop.
+
+        Exact search is recall 1 by definition; it is still measured, which checks the
+        comparison itself on every small build."""
+        s = self.settings
+        rows = sample_queries(start, stop, s.recall_sample, s.seed)
+        began = time.perf_counter()
+        _, found = self.collect(rows)
+        _, exact = self.collect(rows, exact=True)
+        recall = recall_at(found, exact)
+        log.info("knn: recall@%d %.4f on %d sampled queries", RECALL_AT, recall, len(rows))
+        return {
+            f"recall_at_{RECALL_AT}": round(recall, 4),
+            "recall_sample": len(rows),
+            "recall_s": round(time.perf_counter() - began, 2),
+        }
+
+
 def exact_top_n(
     embeddings: np.ndarray,
     song_ids: np.ndarray,
@@ -143,64 +270,20 @@ def exact_top_n(
     still short after filtering are re-queried with a larger k, so it only affects speed.
     """
     embeddings = np.asarray(embeddings)
-    song_ids = np.asarray(song_ids)
-    start, stop = _validate(embeddings, song_ids, top_n, query_range)
-    n, dim = embeddings.shape
-    faiss.omp_set_num_threads(available_cores())
-
+    start, stop = _validate(embeddings, np.asarray(song_ids), top_n, query_range)
+    exact = SearchSettings(ann_threshold=embeddings.shape[0] + 1)
+    search = NeighbourSearch(embeddings, song_ids, top_n, settings=exact, margin=margin)
     began = time.perf_counter()
-    vectors = _normalized(embeddings)
-    _, song_codes = np.unique(song_ids.astype(str), return_inverse=True)
-    song_codes = song_codes.astype(np.int64)
-    eligible = min(top_n, len(np.unique(song_codes)) - 1)  # songs other than the query's own
-    index = faiss.IndexFlatIP(dim)
-    index.add(vectors)
-    log.info("knn: indexed %d x %d in %.2fs", n, dim, time.perf_counter() - began)
-
-    fetch = min(n, top_n + 1 + (top_n if margin is None else margin))
-    all_idx = np.empty((stop - start, top_n), dtype=np.int64)
-    all_scores = np.empty((stop - start, top_n), dtype=np.float32)
-    batches = range(start, stop, batch_size)
-    if progress:
-        from tqdm import tqdm
-
-        # disable=None: a bar on a terminal, nothing in CI logs (the stage timings are logged).
-        batches = tqdm(batches, desc="knn", unit="batch", leave=False, disable=None)
-    search_s = filter_s = 0.0
-    requeried = 0
-    for lo in batches:
-        hi = min(lo + batch_size, stop)
-        t0 = time.perf_counter()
-        scores, candidates = index.search(vectors[lo:hi], fetch)
-        t1 = time.perf_counter()
-        idx, sc, counts = _filter_candidates(
-            candidates, scores, np.arange(lo, hi), song_codes, top_n
-        )
-        short = np.flatnonzero(counts < eligible)
-        k = fetch
-        while short.size and k < n:  # rare: a row crowded by many variants of few songs
-            requeried += short.size
-            k = min(n, k * 2)
-            rows = lo + short
-            s2, c2 = index.search(vectors[rows], k)
-            idx[short], sc[short], counts2 = _filter_candidates(c2, s2, rows, song_codes, top_n)
-            short = short[counts2 < eligible]
-        all_idx[lo - start : hi - start] = idx
-        all_scores[lo - start : hi - start] = sc
-        search_s += t1 - t0
-        filter_s += time.perf_counter() - t1
+    result = search.collect(np.arange(start, stop), batch_size=batch_size, progress=progress)
     log.info(
-        "knn: %d queries, top %d (fetch %d): search %.2fs, filter+requery %.2fs "
-        "(%d rows re-queried), total %.2fs",
+        "knn: %d queries, top %d (fetch %d): %.2fs (%d rows re-queried)",
         stop - start,
         top_n,
-        fetch,
-        search_s,
-        filter_s,
-        requeried,
+        search.fetch,
         time.perf_counter() - began,
+        search.requeried,
     )
-    return all_idx, all_scores
+    return result
 
 
 def to_frame(

@@ -8,7 +8,7 @@ import inspect
 import json
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.ann import SearchSettings
 from spotrec.errors import SpotrecError
 from spotrec.manifest import describe_files, new_run_id, write_manifest
 from spotrec.neighbour_files import SHARDS_DIR, merge_shards, read_index_matrix
@@ -49,6 +50,7 @@ class BuildConfig:
     heldout_share: float = 0.1
     max_listening_reject_share: float = 0.5
     synthetic: bool = False  # made-up ids (the demo): the page shows no Spotify links
+    search: SearchSettings = field(default_factory=SearchSettings)  # exact or approximate kNN
 
     def default_models(self) -> tuple[str, ...]:
         listening = schema.LISTENING_MODELS if self.interactions else ()
@@ -85,7 +87,7 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
         train_stage(config, models, timer)
     models = models or _read_state(out).get("models", list(schema.ALL_MODELS))
     if config.stage in ("all", "neighbours"):
-        neighbours_stage(out, models, config.top_n, config.shard, timer)
+        neighbours_stage(out, models, config.top_n, config.shard, timer, config.search)
     manifest = None
     if config.stage in ("all", "finish"):
         manifest = finish_stage(out, models, config.top_n, timer, write_store=config.write_store)
@@ -214,24 +216,40 @@ def _song_codes(tracks: pd.DataFrame) -> np.ndarray:
 
 
 def neighbours_stage(
-    out: Path, models: list[str], top_n: int, shard: tuple[int, int] | None, timer: StageTimer
+    out: Path,
+    models: list[str],
+    top_n: int,
+    shard: tuple[int, int] | None,
+    timer: StageTimer,
+    search: SearchSettings | None = None,
 ) -> None:
-    from spotrec.neighbours import exact_top_n, to_frame
+    """Per model: build the index, measure recall on a sample (failing below the setting before
+    the long search), then stream the lists of this shard's queries to Parquet."""
+    from spotrec.ann import check_recall
+    from spotrec.neighbour_files import write_neighbours
+    from spotrec.neighbours import NeighbourSearch
 
+    search = search or SearchSettings()
     tracks = pd.read_parquet(out / schema.TRACKS_FILE, columns=[schema.TRACK_ID, schema.SONG_ID])
     track_ids = tracks[schema.TRACK_ID].to_numpy()
     songs = _song_codes(tracks)
-    query_range = shard_range(len(tracks), *shard) if shard else None
+    start, stop = shard_range(len(tracks), *shard) if shard else (0, len(tracks))
     target = out / schema.NEIGHBOURS_DIR / (SHARDS_DIR if shard else "")
     target.mkdir(parents=True, exist_ok=True)
     for name in embedding_models(models):
         with timer.stage(f"neighbours:{name}"):
             embeddings = np.load(out / schema.EMBEDDINGS_DIR / f"{name}.npy", allow_pickle=False)
-            indices, scores = exact_top_n(embeddings, songs, top_n, query_range=query_range)
-            offset = query_range[0] if query_range else 0
-            frame = to_frame(track_ids, indices, scores, query_offset=offset)
+            searcher = NeighbourSearch(embeddings, songs, top_n, settings=search)
+            del embeddings  # the searcher holds its normalized copy
             filename = f"{name}.{shard[0]}-of-{shard[1]}.parquet" if shard else f"{name}.parquet"
-            frame.to_parquet(target / filename, index=False)
+            report = {**searcher.info, **searcher.measure_recall(start, stop)}
+            report.update(shard=list(shard) if shard else None, query_range=[start, stop])
+            log.info("%s: %s", name, report)
+            check_recall(name, report, search)
+            batches = searcher.batches(np.arange(start, stop), progress=True)
+            write_neighbours(target / filename, track_ids, batches, report)
+            log.info("%s: %d rows re-queried exactly", name, searcher.requeried)
+            del searcher
 
 
 def _write_lists(
@@ -248,18 +266,21 @@ def _write_lists(
 def finish_stage(
     out: Path, models: list[str], top_n: int, timer: StageTimer, *, write_store: bool = True
 ) -> dict[str, Any]:
+    from spotrec.neighbour_files import read_report
     from spotrec.selection import evaluate_models
 
     state = _read_state(out)
     tracks = pd.read_parquet(out / schema.TRACKS_FILE)
     track_ids = tracks[schema.TRACK_ID].to_numpy()
     lists: dict[str, np.ndarray] = {}
+    search: dict[str, Any] = {}  # per model: exact or approximate, recall@10 (manifest)
     with timer.stage("merge"):
         for name in embedding_models(models):
             merge_shards(out, name, len(tracks))
             path = out / schema.NEIGHBOURS_DIR / f"{name}.parquet"
             if not path.is_file():
                 raise SpotrecError(f"{path} is missing: run the neighbours stage for {name}")
+            search[name] = read_report(path)
             lists[name] = read_index_matrix(path, track_ids, top_n)[0]
         shutil.rmtree(out / schema.NEIGHBOURS_DIR / SHARDS_DIR, ignore_errors=True)
     content_lists = dict(lists)
@@ -291,6 +312,7 @@ def finish_stage(
         "top_n": top_n,
         "synthetic": state.get("synthetic", False),
         "model_summaries": state["model_summaries"],
+        "neighbour_search": search,
         "evaluation": evaluation,
         "files": describe_files(out),
     }
