@@ -1,8 +1,14 @@
 """Recommendations for up to 5 seeds (tracks and genres), merged from precomputed lists.
 
 Each seed has a precomputed list in the store: ``N#<model>#<track>`` for a track seed,
-``G#<model>#<genre>`` for a genre seed. All of them come back in ONE ``get_items`` call, so a
-warm request costs at most 2 store round trips (the CURRENT pointer, cached, and the lists).
+``G#<model>#<genre>`` for a genre seed, holding catalogue indexes and scores only. A warm
+request costs at most 2 store round trips (the CURRENT pointer cached):
+
+1. every seed's list in ONE ``get_items`` call; each candidate's track id, song key and 14
+   tunable features come from the run's catalogue columns, cached in the process
+   (catalogue.py), so filtering and merging need no further read;
+2. ONE ``get_items`` of the picked tracks' ``T#`` items (<= 100): display fields and the exact
+   audio features of what is returned.
 
 Merging (``limit`` mode) is reciprocal rank fusion (Cormack, Clarke & Büttcher, 2009):
 
@@ -29,9 +35,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from spotrec_serving.catalogue import Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
-from spotrec_serving.items import TrackSummary, genre_key, neighbours_key
-from spotrec_serving.release import current_release, fetch_items
+from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track_key, unpack_list
+from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
 
@@ -39,7 +46,23 @@ RRF_K = 60
 MAX_RESULTS = 100
 MAX_SEEDS = 5
 
-Ranked = list[tuple[float, "TrackSummary"]]  # (score, track), best first
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A track in a seed's list, known by catalogue index; `features` are decoded on demand
+    from the cached catalogue (quantised, see items.py for the bound)."""
+
+    index: int
+    id: str
+    song_id: int  # the song key: variants share it
+    catalogue: Catalogue
+
+    @property
+    def features(self) -> dict[str, float | int]:
+        return self.catalogue.features(self.index)
+
+
+Ranked = list[tuple[float, "Candidate"]]  # (score, track), best first
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +81,12 @@ class SeedList:
     seed_id: str
     seed_type: str  # "TRACK" | "GENRE"
     pool_size: int
-    candidates: list[tuple[float, TrackSummary]]
+    candidates: list[tuple[float, Candidate]]
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
-    fused: dict[str, float] = {}
-    best: dict[str, tuple[int, int, TrackSummary]] = {}  # song -> (rank, seed order, summary)
+    fused: dict[int, float] = {}
+    best: dict[int, tuple[int, int, Candidate]] = {}  # song -> (rank, seed order, candidate)
     for seed_order, seed_list in enumerate(seed_lists):
         for rank, (_, summary) in enumerate(seed_list.candidates, start=1):
             song = summary.song_id
@@ -76,7 +99,7 @@ def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
 
 def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
     total = min(per_seed * len(seed_lists), MAX_RESULTS)
-    taken_songs: set[str] = set()
+    taken_songs: set[int] = set()
     positions = [0] * len(seed_lists)
     result: Ranked = []
     for _ in range(per_seed):
@@ -100,29 +123,44 @@ def _seed_keys(request: RecommendationRequest, model: str) -> list[tuple[str, st
     return seeds
 
 
-def _seed_lists(seeds: list[tuple[str, str, str]], docs: dict[str, dict]) -> list[SeedList]:
+def _seed_lists(
+    seeds: list[tuple[str, str, str]], docs: dict, catalogue: Catalogue
+) -> list[SeedList]:
     unknown = [seed_id for seed_id, kind, key in seeds if kind == "TRACK" and key not in docs]
     if unknown:
         raise NotFound(f"unknown track id(s): {', '.join(unknown)}")
     missing = [seed_id for seed_id, kind, key in seeds if kind == "GENRE" and key not in docs]
     if missing:  # META lists the genre but its list is absent: a broken release, not bad input
         raise ServiceUnavailable(f"the release has no list for genre(s): {', '.join(missing)}")
-    raw = [(seed_id, kind, docs[key]) for seed_id, kind, key in seeds]
+    raw = [(seed_id, kind, unpack_list(docs[key])) for seed_id, kind, key in seeds]
     excluded_ids = {seed_id for seed_id, kind, _ in raw if kind == "TRACK"}
     excluded_songs = {
-        TrackSummary.decode(doc["seed"]).song_id
-        for _, kind, doc in raw
-        if kind == "TRACK" and doc["seed"]
+        catalogue.song(ranked.seed)
+        for _, kind, ranked in raw
+        if kind == "TRACK" and ranked.seed is not None
     }
+    songs = catalogue.songs
     lists = []
-    for seed_id, kind, doc in raw:
+    for seed_id, kind, ranked in raw:
         candidates = []
-        for score, encoded in doc["items"]:
-            summary = TrackSummary.decode(encoded)
-            if summary.id not in excluded_ids and summary.song_id not in excluded_songs:
-                candidates.append((float(score), summary))
-        lists.append(SeedList(seed_id, kind, len(doc["items"]), candidates))
+        for rank0, index in enumerate(ranked.indexes):
+            song = songs[index]
+            if song in excluded_songs:
+                continue
+            track_id = catalogue.track_id(index)
+            if track_id not in excluded_ids:
+                candidates.append((ranked.score(rank0), Candidate(index, track_id, song, catalogue)))
+        lists.append(SeedList(seed_id, kind, len(ranked), candidates))
     return lists
+
+
+def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[float, dict]]:
+    """The T# documents of the picked candidates (one get_items of <= 100 keys), in order."""
+    docs = fetch_items(store, run_id, [track_key(c.id) for _, c in picked])
+    missing = [c.id for _, c in picked if track_key(c.id) not in docs]
+    if missing:  # the run's lists name a track it lacks: a broken release, not bad input
+        raise ServiceUnavailable(f"the release lacks track item(s): {', '.join(missing[:3])}")
+    return [(score, docs[track_key(c.id)]) for score, c in picked]
 
 
 def check_seeds(request: RecommendationRequest, genres: Iterable[str]) -> None:
@@ -152,8 +190,9 @@ def recommend(store: ItemStore, base_url: str, request: RecommendationRequest) -
     model = release.resolve_model(request.model)
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
+    catalogue = release_catalogue(store, release)
     docs = fetch_items(store, release.run_id, [key for _, _, key in seeds])
-    seed_lists = _seed_lists(seeds, docs)
+    seed_lists = _seed_lists(seeds, docs, catalogue)
     if request.per_seed is not None:
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
@@ -169,5 +208,8 @@ def recommend(store: ItemStore, base_url: str, request: RecommendationRequest) -
             )
             for s in seed_lists
         ],
-        "tracks": [track_object(summary, base_url, score) for score, summary in picked],
+        "tracks": [
+            track_object(TrackSummary.decode(doc["track"]), base_url, score)
+            for score, doc in picked_tracks(store, release.run_id, picked)
+        ],
     }

@@ -1,8 +1,10 @@
-"""The CURRENT release and its META document, cached per process.
+"""The CURRENT release, its META document and its catalogue columns, cached per process.
 
-META of a run never changes (a run's items are immutable), so it is cached by run id for as
-long as the process lives; only the CURRENT pointer has a TTL (in the store). A warm request
-therefore costs the store's cached `current_run()` plus one `get_items` call.
+META and the C# catalogue blocks of a run never change (a run's items are immutable), so they
+are cached by run id for as long as the process lives; only the CURRENT pointer has a TTL (in
+the store). A warm request therefore costs the store's cached `current_run()` plus its own
+`get_items` calls (at most two for a recommendation). A release whose META names an item schema
+this code does not read is refused with a 503 (items.check_schema), never misread.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from spotrec_serving.errors import BadRequest, ServiceUnavailable
-from spotrec_serving.items import META_KEY
+from spotrec_serving.catalogue import Catalogue
+from spotrec_serving.items import META_KEY, SchemaError, catalogue_key, check_schema
 from spotrec_serving.store import ItemStore, NoReleaseError, StoreError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +26,8 @@ UNAVAILABLE_MESSAGE = "the recommendation store is unavailable; try again later"
 # Keyed by (id(store), run_id); the value keeps the store alive so its id cannot be reused
 # by another store while the entry exists.
 _meta_cache: OrderedDict[tuple[int, str], tuple[ItemStore, dict]] = OrderedDict()
+_catalogue_cache: OrderedDict[tuple[int, str], tuple[ItemStore, Catalogue]] = OrderedDict()
+_CATALOGUE_CACHE_SIZE = 2  # the current run and the one before it (a pointer move in flight)
 _lock = threading.Lock()
 
 
@@ -72,10 +77,38 @@ def current_release(store: ItemStore) -> Release:
             _meta_cache.move_to_end(cache_key)
             return Release(run_id, cached[1])
     meta = fetch_items(store, run_id, [META_KEY]).get(META_KEY)
-    if meta is None:
+    if not isinstance(meta, dict):
         raise ServiceUnavailable(f"release {run_id} has no META item (incomplete release)")
+    try:
+        check_schema(meta)
+    except SchemaError as exc:
+        logger.warning("refusing release: %s", exc)
+        raise ServiceUnavailable(str(exc)) from exc
     with _lock:
         _meta_cache[cache_key] = (store, meta)
         while len(_meta_cache) > _CACHE_SIZE:
             _meta_cache.popitem(last=False)
     return Release(run_id, meta)
+
+
+def release_catalogue(store: ItemStore, release: Release) -> Catalogue:
+    """The run's catalogue columns: fetched once per process and run (one get_items of its C#
+    blocks, <= 100 of them: 409,600 tracks), then served from memory."""
+    cache_key = (id(store), release.run_id)
+    with _lock:
+        cached = _catalogue_cache.get(cache_key)
+        if cached is not None and cached[0] is store:
+            return cached[1]
+    keys = [catalogue_key(b) for b in range(int(release.meta["catalogue_blocks"]))]
+    blocks: dict[str, object] = {}
+    for start in range(0, len(keys), 100):
+        blocks.update(fetch_items(store, release.run_id, keys[start : start + 100]))
+    missing = [k for k in keys if not isinstance(blocks.get(k), bytes)]
+    if missing:
+        raise ServiceUnavailable(f"release {release.run_id} lacks catalogue items {missing[:3]}")
+    catalogue = Catalogue.from_blocks([blocks[k] for k in keys], release.meta["feature_ranges"])
+    with _lock:
+        _catalogue_cache[cache_key] = (store, catalogue)
+        while len(_catalogue_cache) > _CATALOGUE_CACHE_SIZE:
+            _catalogue_cache.popitem(last=False)
+    return catalogue

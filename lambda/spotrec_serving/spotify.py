@@ -9,12 +9,30 @@ from typing import Any
 from urllib.parse import urlencode
 
 from spotrec_serving.items import TrackSummary
+from spotrec_serving.names import artist_id
 
 OPEN_SPOTIFY_TRACK = "https://open.spotify.com/track/"
 
 
 def track_href(base_url: str, track_id: str) -> str:
     return f"{base_url}/v1/tracks/{track_id}"
+
+
+def artist_href(base_url: str, artist: str) -> str:
+    return f"{base_url}/v1/artists/{artist}"
+
+
+def simplified_artist(name: str, base_url: str) -> dict:
+    """Spotify's simplified artist object; the id is derived from the name (names.artist_id)."""
+    id_ = artist_id(name)
+    return {
+        "id": id_,
+        "name": name,
+        "uri": f"spotify:artist:{id_}",
+        "href": artist_href(base_url, id_),
+        "type": "artist",
+        # no external_urls: the id is ours, not Spotify's, so an open.spotify.com link is dead
+    }
 
 
 def track_object(summary: TrackSummary, base_url: str, score: float | None = None) -> dict:
@@ -25,7 +43,7 @@ def track_object(summary: TrackSummary, base_url: str, score: float | None = Non
         "type": "track",
         "href": track_href(base_url, summary.id),
         "external_urls": {"spotify": OPEN_SPOTIFY_TRACK + summary.id},
-        "artists": [{"name": name, "type": "artist"} for name in summary.artists],
+        "artists": [simplified_artist(name, base_url) for name in summary.artists],
         "album": {"name": summary.album, "type": "album"},
         "duration_ms": summary.duration_ms,
         "explicit": summary.explicit,

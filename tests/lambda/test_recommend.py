@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from lambda_fixtures import A2, H2, HG, A, B, C, D, E, F, G, H, K, load_event, with_query
 
-from spotrec_serving.items import TrackSummary
-from spotrec_serving.recommend import SeedList, fuse_reciprocal_rank, interleave_per_seed
+from spotrec_serving.recommend import Candidate, SeedList, fuse_reciprocal_rank, interleave_per_seed
 
 
 def recommended(handler, **query) -> list[str]:
@@ -65,8 +64,8 @@ def test_model_parameter_selects_lists(handler):
     assert recommended(handler, seed_tracks=A, model="cosine") == default
 
 
-def track(n: int, song: str | None = None) -> TrackSummary:
-    return TrackSummary(f"t{n}", "", (), "", 0, False, 0, (), song or f"s{n}")
+def track(n: int, song: int | None = None) -> Candidate:
+    return Candidate(n, f"t{n}", n if song is None else song, catalogue=None)
 
 
 def seed_list(*numbers: int) -> SeedList:
@@ -81,8 +80,8 @@ def test_fusion_prefers_agreement_between_seeds():
 
 
 def test_fusion_merges_variants_at_song_level():
-    first = SeedList("x", "TRACK", 1, [(1.0, track(1, song="song"))])
-    second = SeedList("y", "TRACK", 2, [(1.0, track(5)), (1.0, track(2, song="song"))])
+    first = SeedList("x", "TRACK", 1, [(1.0, track(1, song=99))])
+    second = SeedList("y", "TRACK", 2, [(1.0, track(5)), (1.0, track(2, song=99))])
     fused = fuse_reciprocal_rank([first, second], limit=10)
     assert [s.id for _, s in fused] == ["t1", "t5"]  # one track for "song", its best-ranked id
 
@@ -109,14 +108,16 @@ class CountingStore:
         return self.inner.get_items(run_id, keys)
 
 
-def test_five_seed_request_is_one_get_items_call(store_file):
+def test_warm_five_seed_request_is_two_get_items_calls(store_file):
     from spotrec_serving.recommend import RecommendationRequest, recommend
     from spotrec_serving.sqlite_store import SqliteStore
 
     store = CountingStore(SqliteStore(store_file))
-    request = RecommendationRequest(seed_tracks=(A, B, C, E), seed_genres=("rock",))
-    recommend(store, "http://x", request)  # cold: also reads META once
+    request = RecommendationRequest(seed_tracks=(A, B, C, E), seed_genres=("rock",), limit=3)
+    recommend(store, "http://x", request)  # cold: also reads META and the C# blocks once
+    assert store.calls[1:3] == [("get_items", 1), ("get_items", 1)]
     store.calls.clear()
     result = recommend(store, "http://x", request)
-    assert store.calls == ["current_run", ("get_items", 5)]
-    assert len(result["tracks"]) > 0
+    # the 5 lists in one call, then the 3 picked tracks' T# items in one call
+    assert store.calls == ["current_run", ("get_items", 5), ("get_items", 3)]
+    assert len(result["tracks"]) == 3

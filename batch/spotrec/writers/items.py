@@ -1,7 +1,8 @@
 """A build directory -> the store items of a release (lambda/spotrec_serving/items.py).
 
-`iter_release_items` yields ``(logical_key, body)`` pairs; the SQLite writer and the DynamoDB
-publisher both consume it, so both stores hold the same documents. Pandas is not used and
+`iter_release_items` yields ``(logical_key, body)`` pairs, body a JSON-able dict or packed bytes
+(items.py); the SQLite writer and the DynamoDB publisher both consume it, so both stores hold
+the same documents. Pandas is not used and
 pyarrow/numpy are imported inside the functions, so `spotrec.writers.sqlite` (which imports this
 module for `encode_body`) stays importable without the batch extra.
 
@@ -13,6 +14,8 @@ Choices documented here:
   genre's tracks that appear most often in the model's neighbour lists (in-degree: the model
   itself considers them central), ties broken by popularity then track id; one track per song;
   ``genre_list_size`` long. The score is the in-degree relative to the list's first track (1.0).
+* ``N#<model>#<track>``: the first ``depth`` neighbours (a build setting, default
+  DEFAULT_DEPTH; lists are never padded), as catalogue indexes with u8 score codes.
 * ``S#<prefix>``: every prefix (1..search_max_prefix letters) of every word of the normalized
   name and artists; tracks most popular first (ties by id), each once, capped at search_cap;
   ``total`` counts every match. The index is built in writers/search_index.py
@@ -25,19 +28,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from spotrec import schema
 from spotrec.errors import SpotrecError
 from spotrec.manifest import read_manifest
 from spotrec.writers.search_index import build_search_index
+from spotrec_serving.catalogue import feature_codes, pack_block
 from spotrec_serving.items import (
+    CATALOGUE_BLOCK,
+    FEATURES,
     META_KEY,
+    SCHEMA_VERSION,
+    catalogue_key,
+    feature_ranges,
     genre_key,
     neighbours_key,
+    pack_list,
+    pack_search,
     search_key,
     track_key,
 )
@@ -46,8 +57,9 @@ log = logging.getLogger(__name__)
 
 MAX_ITEM_BYTES = 350_000  # DynamoDB's hard limit is 400 KB for the whole item, keys included
 DEFAULT_SEARCH_MAX_PREFIX = 10
-DEFAULT_SEARCH_CAP = 200
+DEFAULT_SEARCH_CAP = 1000  # ids only (3 bytes each): deep enough for multi-word intersections
 DEFAULT_GENRE_LIST_SIZE = 100
+DEFAULT_DEPTH = 200  # neighbours kept per list (docs/performance.md: measured at 50 and 200)
 
 
 class ItemSizeError(ValueError):
@@ -58,27 +70,22 @@ def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-class EncodedBody(dict):
-    """A body that also carries its JSON text, assembled from pre-encoded summaries.
-
-    Neighbour lists repeat each track's summary ~50 times; encoding each summary once and
-    joining text halves the store-writing time. It is still a plain dict for any consumer.
-    """
-
-    text: str
-
-
-def encode_body(logical_key: str, body: dict[str, Any]) -> str:
-    """The stored JSON text of a body; raises ItemSizeError past MAX_ITEM_BYTES (UTF-8)."""
-    text = body.text if isinstance(body, EncodedBody) else to_json(body)
-    if len(text) * 4 > MAX_ITEM_BYTES and len(text.encode("utf-8")) > MAX_ITEM_BYTES:
-        size = len(text.encode("utf-8"))
+def encode_body(logical_key: str, body: dict[str, Any] | bytes) -> str | bytes:
+    """The stored form of a body (JSON text, or the packed bytes themselves); raises
+    ItemSizeError past MAX_ITEM_BYTES (UTF-8)."""
+    if isinstance(body, bytes):
+        stored: str | bytes = body
+        size = len(body)
+    else:
+        stored = to_json(body)
+        size = len(stored) if len(stored) * 4 <= MAX_ITEM_BYTES else len(stored.encode("utf-8"))
+    if size > MAX_ITEM_BYTES:
         raise ItemSizeError(f"item {logical_key} is {size} bytes, over {MAX_ITEM_BYTES}")
-    return text
+    return stored
 
 
 def item_kind(logical_key: str) -> str:
-    """Count bucket of a key: META, T, S, or N#<model> / G#<model>."""
+    """Count bucket of a key: META, C, T, S, or N#<model> / G#<model>."""
     parts = logical_key.split("#")
     return "#".join(parts[:2]) if parts[0] in ("N", "G") else parts[0]
 
@@ -92,7 +99,19 @@ class ReleaseCatalogue:
     popularity: list[int]
     genres: list[list[str]]  # visible genres ([] for holdout tracks)
     song_ids: list[str]
-    features: list[dict[str, Any]]
+    features: list[dict[str, Any]]  # the 12 audio features (T# items, exact)
+
+    def song_keys(self) -> list[int]:
+        """song_id -> a dense int, in first-appearance order (the song key of packed items)."""
+        keys: dict[str, int] = {}
+        return [keys.setdefault(song, len(keys)) for song in self.song_ids]
+
+    def tunable_rows(self) -> list[dict[str, Any]]:
+        """The 14 tunable attributes per track (items.FEATURES): audio + duration, popularity."""
+        return [
+            {**self.features[i], "duration_ms": s[4], "popularity": s[6]}
+            for i, s in enumerate(self.summaries)
+        ]
 
     def popularity_order(self) -> list[int]:
         """Track indices, most popular first, ties by track id (the order of every list)."""
@@ -200,7 +219,7 @@ class NeighbourTable:
 
 def genre_list(
     members: list[int], in_degree: list[int], catalogue: ReleaseCatalogue, size: int
-) -> list[list[Any]]:
+) -> tuple[list[int], list[float]]:
     ranked = sorted(members, key=lambda i: -in_degree[i])  # stable: keeps popularity order
     chosen, songs = [], set()
     for i in ranked:
@@ -210,32 +229,113 @@ def genre_list(
             if len(chosen) == size:
                 break
     top = in_degree[chosen[0]] if chosen else 0
-    return [[round(in_degree[i] / top, 6) if top else 0.0, catalogue.summaries[i]] for i in chosen]
+    return chosen, [round(in_degree[i] / top, 6) if top else 0.0 for i in chosen]
 
 
-def _model_items(
-    build_dir: Path,
+def catalogue_items(catalogue: ReleaseCatalogue) -> Iterator[tuple[str, bytes]]:
+    """The C# blocks: id, song key and feature codes of every track (catalogue.py)."""
+    rows, songs = catalogue.tunable_rows(), catalogue.song_keys()
+    ranges = feature_ranges(rows)
+    for block, start in enumerate(range(0, len(catalogue.ids), CATALOGUE_BLOCK)):
+        stop = start + CATALOGUE_BLOCK
+        codes = [feature_codes(row, ranges) for row in rows[start:stop]]
+        yield catalogue_key(block), pack_block(catalogue.ids[start:stop], songs[start:stop], codes)
+
+
+def model_items(
     model: str,
+    table: NeighbourLists,
     catalogue: ReleaseCatalogue,
     members: dict[str, list[int]],
     size: int,
-) -> Iterator[tuple[str, dict]]:
-    path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
-    table = NeighbourTable(path, catalogue)
-    summaries = catalogue.summaries
-    texts = [to_json(summary) for summary in summaries]
+    depth: int,
+) -> Iterator[tuple[str, bytes]]:
+    """N# (one per track, first `depth` neighbours) and G# items of one model."""
     for i, track_id in enumerate(catalogue.ids):
-        indices, scores = table.neighbours_of(i)
-        pairs = list(zip(indices, scores, strict=True))
-        body = EncodedBody(seed=summaries[i], items=[[score, summaries[j]] for j, score in pairs])
-        listed = ",".join(f"[{score!r},{texts[j]}]" for j, score in pairs)  # repr = JSON float
-        body.text = f'{{"seed":{texts[i]},"items":[{listed}]}}'
-        yield neighbours_key(model, track_id), body
-    in_degree = table.in_degree.tolist()
-    del table  # free the model's arrays before the next model is read
+        indexes, scores = table.neighbours_of(i)
+        yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
+    in_degree = list(table.in_degree)
     for genre in sorted(members):
-        items = genre_list(members[genre], in_degree, catalogue, size)
-        yield genre_key(model, genre), {"seed": None, "items": items}
+        chosen, scores = genre_list(members[genre], in_degree, catalogue, size)
+        yield genre_key(model, genre), pack_list(None, chosen, scores)
+
+
+class NeighbourLists(Protocol):
+    in_degree: Any  # per catalogue index: how many lists name the track
+
+    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]: ...
+
+
+class ListsByIndex:
+    """NeighbourLists from plain lists (tests, tools): {index: ([indexes], [scores])}."""
+
+    def __init__(self, lists: dict[int, tuple[list[int], list[float]]], tracks: int):
+        self.lists = lists
+        self.in_degree = [0] * tracks
+        for indexes, _ in lists.values():
+            for j in indexes:
+                self.in_degree[j] += 1
+
+    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
+        return self.lists.get(i, ([], []))
+
+
+def assemble_release(
+    catalogue: ReleaseCatalogue,
+    tables: dict[str, Callable[[], NeighbourLists]],
+    meta: dict[str, Any],
+    *,
+    search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
+    search_cap: int = DEFAULT_SEARCH_CAP,
+    genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
+    depth: int = DEFAULT_DEPTH,
+) -> Iterator[tuple[str, dict | bytes]]:
+    """Every item of a release, META last; `tables` loads one model's lists at a time."""
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    members = catalogue.genre_members()
+    counts: dict[str, int] = {}
+
+    def counted(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        for key, body in items:
+            counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
+            yield key, body
+
+    yield from counted(catalogue_items(catalogue))
+    for i, track_id in enumerate(catalogue.ids):
+        body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
+        yield track_key(track_id), body
+    counts["T"] = len(catalogue.ids)
+    for model, load in tables.items():
+        table = load()
+        yield from counted(
+            model_items(model, table, catalogue, members, genre_list_size, depth)
+        )
+        del table  # free the model's arrays before the next model is read
+    index = build_search_index(catalogue, search_max_prefix, search_cap)
+    for prefix in sorted(index):
+        total, kept = index[prefix]
+        yield search_key(prefix), pack_search(total, kept)
+    counts["S"] = len(index)
+    counts["META"] = 1
+    yield (
+        META_KEY,
+        {
+            **meta,
+            "schema": SCHEMA_VERSION,
+            "models": list(tables),
+            "depth": depth,
+            "genres": sorted(members),
+            "tracks": len(catalogue.ids),
+            "catalogue_blocks": counts.get("C", 0),
+            "feature_ranges": feature_ranges(catalogue.tunable_rows()),
+            "features": list(FEATURES),
+            "search_max_prefix": search_max_prefix,
+            "search_cap": search_cap,
+            "genre_list_size": genre_list_size,
+            "item_counts": counts,
+        },
+    )
 
 
 def iter_release_items(
@@ -245,42 +345,31 @@ def iter_release_items(
     search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
     search_cap: int = DEFAULT_SEARCH_CAP,
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
-) -> Iterator[tuple[str, dict]]:
+    depth: int = DEFAULT_DEPTH,
+) -> Iterator[tuple[str, dict | bytes]]:
     """Every item of the build's release, lazily; META last (see the module docstring)."""
     manifest = read_release_manifest(build_dir)
     models = list(manifest["models"])
     catalogue = load_release_catalogue(build_dir)
-    members = catalogue.genre_members()
-    counts: dict[str, int] = {}
-    for i, track_id in enumerate(catalogue.ids):
-        body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
-        yield track_key(track_id), body
-    counts["T"] = len(catalogue.ids)
-    for model in models:
-        for key, body in _model_items(build_dir, model, catalogue, members, genre_list_size):
-            counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
-            yield key, body
-    index = build_search_index(catalogue, search_max_prefix, search_cap)
-    for prefix in sorted(index):
-        total, kept = index[prefix]
-        yield search_key(prefix), {"total": total, "items": [catalogue.summaries[i] for i in kept]}
-    counts["S"] = len(index)
-    counts["META"] = 1
-    yield (
-        META_KEY,
-        {
-            "run_id": run_id or manifest["run_id"],
-            "created": manifest.get("created"),
-            "models": models,
-            "default_model": manifest.get("default_model") or models[0],
-            "top_n": manifest.get("top_n"),
-            "genres": sorted(members),
-            "tracks": len(catalogue.ids),
-            "search_max_prefix": search_max_prefix,
-            "search_cap": search_cap,
-            "genre_list_size": genre_list_size,
-            "item_counts": counts,
-        },
+
+    def loader(model: str) -> Callable[[], NeighbourLists]:
+        path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
+        return lambda: NeighbourTable(path, catalogue)
+
+    meta = {
+        "run_id": run_id or manifest["run_id"],
+        "created": manifest.get("created"),
+        "default_model": manifest.get("default_model") or models[0],
+        "top_n": manifest.get("top_n"),
+    }
+    yield from assemble_release(
+        catalogue,
+        {model: loader(model) for model in models},
+        meta,
+        search_max_prefix=search_max_prefix,
+        search_cap=search_cap,
+        genre_list_size=genre_list_size,
+        depth=depth,
     )
 
 
@@ -294,7 +383,7 @@ def count_items(
     manifest = read_release_manifest(build_dir)
     catalogue = load_release_catalogue(build_dir)
     genres = len(catalogue.genre_members())
-    counts = {"T": len(catalogue.ids)}
+    counts = {"T": len(catalogue.ids), "C": -(-len(catalogue.ids) // CATALOGUE_BLOCK)}
     for model in manifest["models"]:
         counts[f"N#{model}"] = len(catalogue.ids)
         counts[f"G#{model}"] = genres

@@ -1,7 +1,9 @@
 """Write a release's items to the embedded store, DIR/store.sqlite (see DEVELOPERS.md).
 
-Table ``items(pk TEXT PRIMARY KEY, run_id TEXT, body TEXT)`` with physical keys
-``<run_id>#<logical key>`` plus the CURRENT row. The file is written beside the target under a
+Table ``items(pk TEXT PRIMARY KEY, body) WITHOUT ROWID`` with physical keys
+``<run_id>#<logical key>`` plus the CURRENT row; ``body`` is JSON TEXT or packed BLOB
+(items.py). WITHOUT ROWID stores each key once (a rowid table keeps it twice: row and index),
+and 16 KB pages keep a ~1 KB neighbour list inline with little slack per page. The file is written beside the target under a
 temporary name and moved into place with os.replace, so a reader (SqliteStore) sees either the
 old complete store or the new one. No pandas at module level: Lambda tests use this module to
 write hand-made items without the batch extra.
@@ -19,14 +21,7 @@ from typing import Any
 
 from spotrec import schema
 from spotrec.writers.items import encode_body
-from spotrec_serving.items import (
-    ATTR_BODY,
-    ATTR_PK,
-    ATTR_RUN_ID,
-    CURRENT_KEY,
-    META_KEY,
-    physical_key,
-)
+from spotrec_serving.items import ATTR_BODY, ATTR_PK, CURRENT_KEY, META_KEY, physical_key
 
 Item = tuple[str, dict[str, Any]]
 
@@ -52,14 +47,16 @@ def write_store(
     path: Path | None = None,
     *,
     run_id: str | None = None,
+    depth: int | None = None,
 ) -> Path:
-    """Write `items` (default: iter_release_items(build_dir)) and CURRENT -> run id; return path."""
+    """Write `items` (default: iter_release_items(build_dir), lists `depth` deep) and CURRENT ->
+    run id; return path."""
     build_dir = Path(build_dir)
     target = Path(path) if path else build_dir / schema.STORE_FILE
     if items is None:
-        from spotrec.writers.items import iter_release_items
+        from spotrec.writers.items import DEFAULT_DEPTH, iter_release_items
 
-        items = iter_release_items(build_dir, run_id=run_id)
+        items = iter_release_items(build_dir, run_id=run_id, depth=depth or DEFAULT_DEPTH)
     run_id, stream = _resolve_run_id(build_dir, iter(items), run_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -68,16 +65,15 @@ def write_store(
         connection = sqlite3.connect(temp)
         try:
             # A fresh private file that is either completed or deleted: no journal needed.
+            connection.execute("PRAGMA page_size = 16384")
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
-            columns = f"{ATTR_PK} TEXT PRIMARY KEY, {ATTR_RUN_ID} TEXT, {ATTR_BODY} TEXT"
-            connection.execute(f"CREATE TABLE items ({columns})")
-            rows = (
-                (physical_key(run_id, key), run_id, encode_body(key, body)) for key, body in stream
-            )
-            connection.executemany("INSERT INTO items VALUES (?, ?, ?)", rows)
+            columns = f"{ATTR_PK} TEXT PRIMARY KEY, {ATTR_BODY}"
+            connection.execute(f"CREATE TABLE items ({columns}) WITHOUT ROWID")
+            rows = ((physical_key(run_id, key), encode_body(key, body)) for key, body in stream)
+            connection.executemany("INSERT INTO items VALUES (?, ?)", rows)
             pointer = json.dumps({"run_id": run_id, "previous": []})
-            connection.execute("INSERT INTO items VALUES (?, ?, ?)", (CURRENT_KEY, run_id, pointer))
+            connection.execute("INSERT INTO items VALUES (?, ?)", (CURRENT_KEY, pointer))
             connection.commit()
         finally:
             connection.close()
