@@ -149,7 +149,9 @@ def _seed_lists(
                 continue
             track_id = catalogue.track_id(index)
             if track_id not in excluded_ids:
-                candidates.append((ranked.score(rank0), Candidate(index, track_id, song, catalogue)))
+                candidates.append(
+                    (ranked.score(rank0), Candidate(index, track_id, song, catalogue))
+                )
         lists.append(SeedList(seed_id, kind, len(ranked), candidates))
     return lists
 

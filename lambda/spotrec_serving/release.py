@@ -15,8 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from spotrec_serving.errors import BadRequest, ServiceUnavailable
 from spotrec_serving.catalogue import Catalogue
+from spotrec_serving.errors import BadRequest, ServiceUnavailable
 from spotrec_serving.items import META_KEY, SchemaError, catalogue_key, check_schema
 from spotrec_serving.store import ItemStore, NoReleaseError, StoreError
 

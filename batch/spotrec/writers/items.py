@@ -308,9 +308,7 @@ def assemble_release(
     counts["T"] = len(catalogue.ids)
     for model, load in tables.items():
         table = load()
-        yield from counted(
-            model_items(model, table, catalogue, members, genre_list_size, depth)
-        )
+        yield from counted(model_items(model, table, catalogue, members, genre_list_size, depth))
         del table  # free the model's arrays before the next model is read
     index = build_search_index(catalogue, search_max_prefix, search_cap)
     for prefix in sorted(index):

@@ -3,10 +3,10 @@
 Table ``items(pk TEXT PRIMARY KEY, body) WITHOUT ROWID`` with physical keys
 ``<run_id>#<logical key>`` plus the CURRENT row; ``body`` is JSON TEXT or packed BLOB
 (items.py). WITHOUT ROWID stores each key once (a rowid table keeps it twice: row and index),
-and 16 KB pages keep a ~1 KB neighbour list inline with little slack per page. The file is written beside the target under a
-temporary name and moved into place with os.replace, so a reader (SqliteStore) sees either the
-old complete store or the new one. No pandas at module level: Lambda tests use this module to
-write hand-made items without the batch extra.
+and 16 KB pages keep a ~1 KB neighbour list inline with little slack per page. The file is
+written beside the target under a temporary name and moved into place with os.replace, so a
+reader (SqliteStore) sees either the old complete store or the new one. No pandas at module
+level: Lambda tests use this module to write hand-made items without the batch extra.
 """
 
 from __future__ import annotations
