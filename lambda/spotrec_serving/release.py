@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,7 @@ def current_release(store: ItemStore) -> Release:
         cached = _meta_cache.get(cache_key)
         if cached is not None and cached[0] is store:
             _meta_cache.move_to_end(cache_key)
+            _check_not_expired(cached[1])
             return Release(run_id, cached[1])
     meta = fetch_items(store, run_id, [META_KEY]).get(META_KEY)
     if not isinstance(meta, dict):
@@ -84,11 +86,21 @@ def current_release(store: ItemStore) -> Release:
     except SchemaError as exc:
         logger.warning("refusing release: %s", exc)
         raise ServiceUnavailable(str(exc)) from exc
+    _check_not_expired(meta)
     with _lock:
         _meta_cache[cache_key] = (store, meta)
         while len(_meta_cache) > _CACHE_SIZE:
             _meta_cache.popitem(last=False)
     return Release(run_id, meta)
+
+
+def _check_not_expired(meta: dict[str, Any]) -> None:
+    """A DynamoDB release past its TTL may be partly deleted already: refuse it whole."""
+    expires_at = meta.get("expires_at")
+    if expires_at is not None and time.time() >= expires_at:
+        raise ServiceUnavailable(
+            f"release {meta.get('run_id')} has expired (DynamoDB TTL); publish a new release"
+        )
 
 
 def release_catalogue(store: ItemStore, release: Release) -> Catalogue:

@@ -121,3 +121,29 @@ def test_warm_five_seed_request_is_two_get_items_calls(store_file):
     # the 5 lists in one call, then the 3 picked tracks' T# items in one call
     assert store.calls == ["current_run", ("get_items", 5), ("get_items", 3)]
     assert len(result["tracks"]) == 3
+
+
+def test_every_candidate_has_its_features_within_the_documented_bound(store_file):
+    """The merge's per-candidate features (cached catalogue columns, u16 codes) against the
+    exact values of the T# items: integers exact, reals within items.feature_bound."""
+    from lambda_fixtures import TRACKS
+
+    from spotrec_serving.items import FEATURES, feature_bound, track_key
+    from spotrec_serving.release import current_release, release_catalogue
+    from spotrec_serving.sqlite_store import SqliteStore
+
+    store = SqliteStore(store_file)
+    release = current_release(store)
+    catalogue = release_catalogue(store, release)
+    docs = store.get_items(release.run_id, [track_key(t) for t in TRACKS])
+    ranges = release.meta["feature_ranges"]
+    assert ranges["energy"][:2] == [0.0, 1.1] and ranges["key"] == [5, 5, True]
+    for index, track_id in enumerate(TRACKS):
+        assert catalogue.track_id(index) == track_id
+        doc = docs[track_key(track_id)]
+        exact = {**doc["features"], "duration_ms": 200_000, "popularity": doc["track"][6]}
+        decoded = catalogue.features(index)
+        assert set(decoded) == set(FEATURES)
+        for name in FEATURES:
+            assert abs(decoded[name] - exact[name]) <= feature_bound(*ranges[name]) + 1e-12
+        assert decoded["popularity"] == exact["popularity"]  # integer: exact
