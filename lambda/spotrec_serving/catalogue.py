@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from spotrec_serving.items import FEATURES, ID_BYTES, decode_feature, encode_feature
@@ -37,6 +37,30 @@ def feature_codes(row: dict[str, Any], ranges: dict[str, list]) -> list[int]:
     return [encode_feature(row[name], *ranges[name]) for name in FEATURES]
 
 
+class Candidate:
+    """A track in a seed's list, known by catalogue index; its id and `features` are decoded on
+    demand from the cached catalogue (features quantised, see items.py for the bound). A plain
+    slotted class: a 5-seed request makes up to 1,000 of them."""
+
+    __slots__ = ("catalogue", "index", "song_id")
+
+    def __init__(self, index: int, song_id: int, catalogue: Catalogue | None):
+        self.index = index
+        self.song_id = song_id  # the song key: variants share it
+        self.catalogue = catalogue
+
+    @property
+    def id(self) -> str:
+        return self.catalogue.track_id(self.index)
+
+    @property
+    def features(self) -> dict[str, float | int]:
+        return self.catalogue.features(self.index)
+
+    def __repr__(self) -> str:
+        return f"Candidate(index={self.index}, song_id={self.song_id})"
+
+
 @dataclass
 class Catalogue:
     """Every track's id, song key and feature codes, by catalogue index."""
@@ -45,6 +69,15 @@ class Catalogue:
     songs: array  # i32 song key per track
     codes: array  # u16, len(FEATURES) per track
     ranges: dict[str, list]  # META feature_ranges: name -> [lo, hi, integer]
+    made: dict[int, Candidate] = field(default_factory=dict)  # made once per process and run
+
+    def candidate(self, index: int) -> Candidate:
+        """The merge's candidate object for a track, made once per process and run (a warm
+        5-seed request at depth 200 then allocates nothing per candidate)."""
+        made = self.made.get(index)
+        if made is None:
+            made = self.made[index] = Candidate(index, self.songs[index], self)
+        return made
 
     @classmethod
     def from_blocks(cls, blocks: list[bytes], ranges: dict[str, list]) -> Catalogue:

@@ -32,10 +32,11 @@ one track per song (the variant met first, at the best rank).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from spotrec_serving.catalogue import Catalogue
+from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track_key, unpack_list
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
@@ -45,21 +46,6 @@ from spotrec_serving.store import ItemStore
 RRF_K = 60
 MAX_RESULTS = 100
 MAX_SEEDS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A track in a seed's list, known by catalogue index; `features` are decoded on demand
-    from the cached catalogue (quantised, see items.py for the bound)."""
-
-    index: int
-    id: str
-    song_id: int  # the song key: variants share it
-    catalogue: Catalogue
-
-    @property
-    def features(self) -> dict[str, float | int]:
-        return self.catalogue.features(self.index)
 
 
 Ranked = list[tuple[float, "Candidate"]]  # (score, track), best first
@@ -91,10 +77,14 @@ def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
         for rank, (_, summary) in enumerate(seed_list.candidates, start=1):
             song = summary.song_id
             fused[song] = fused.get(song, 0.0) + 1.0 / (RRF_K + rank)
-            if song not in best or (rank, seed_order) < best[song][:2]:
+            # Seeds come in order, so a later seed wins a song only with a strictly better rank.
+            if song not in best or rank < best[song][0]:
                 best[song] = (rank, seed_order, summary)
-    ordered = sorted(fused, key=lambda song: (-fused[song], best[song][0], best[song][1]))
-    return [(fused[song], best[song][2]) for song in ordered[:limit]]
+    # Up to 1,000 fused songs at depth 200: select the top `limit` instead of sorting them all.
+    ordered = heapq.nsmallest(
+        limit, fused, key=lambda song: (-fused[song], best[song][0], best[song][1])
+    )
+    return [(fused[song], best[song][2]) for song in ordered]
 
 
 def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
@@ -133,25 +123,21 @@ def _seed_lists(
     if missing:  # META lists the genre but its list is absent: a broken release, not bad input
         raise ServiceUnavailable(f"the release has no list for genre(s): {', '.join(missing)}")
     raw = [(seed_id, kind, unpack_list(docs[key])) for seed_id, kind, key in seeds]
-    excluded_ids = {seed_id for seed_id, kind, _ in raw if kind == "TRACK"}
+    # A track seed's own song covers the seed and all its variants (the list header names it).
     excluded_songs = {
         catalogue.song(ranked.seed)
         for _, kind, ranked in raw
         if kind == "TRACK" and ranked.seed is not None
     }
-    songs = catalogue.songs
+    songs, candidate = catalogue.songs, catalogue.candidate
     lists = []
     for seed_id, kind, ranked in raw:
-        candidates = []
-        for rank0, index in enumerate(ranked.indexes):
-            song = songs[index]
-            if song in excluded_songs:
-                continue
-            track_id = catalogue.track_id(index)
-            if track_id not in excluded_ids:
-                candidates.append(
-                    (ranked.score(rank0), Candidate(index, track_id, song, catalogue))
-                )
+        lo, step, codes = ranked.score_lo, (ranked.score_hi - ranked.score_lo) / 255, ranked.codes
+        candidates = [
+            (lo + codes[rank0] * step, candidate(index))
+            for rank0, index in enumerate(ranked.indexes)
+            if songs[index] not in excluded_songs
+        ]
         lists.append(SeedList(seed_id, kind, len(ranked), candidates))
     return lists
 

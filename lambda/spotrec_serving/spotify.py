@@ -5,6 +5,7 @@ Only the fields we can fill truthfully are present; `genres` and `score` are our
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,9 +23,15 @@ def artist_href(base_url: str, artist: str) -> str:
     return f"{base_url}/v1/artists/{artist}"
 
 
+@functools.lru_cache(maxsize=65536)
+def cached_artist_id(name: str) -> str:
+    """names.artist_id (a SHA-256) once per name and process: a 100-track page names ~130."""
+    return artist_id(name)
+
+
 def simplified_artist(name: str, base_url: str) -> dict:
     """Spotify's simplified artist object; the id is derived from the name (names.artist_id)."""
-    id_ = artist_id(name)
+    id_ = cached_artist_id(name)
     return {
         "id": id_,
         "name": name,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lambda_fixtures import A2, H2, HG, A, B, C, D, E, F, G, H, K, load_event, with_query
 
-from spotrec_serving.recommend import Candidate, SeedList, fuse_reciprocal_rank, interleave_per_seed
+from spotrec_serving.catalogue import Candidate
+from spotrec_serving.recommend import SeedList, fuse_reciprocal_rank, interleave_per_seed
 
 
 def recommended(handler, **query) -> list[str]:
@@ -65,7 +66,7 @@ def test_model_parameter_selects_lists(handler):
 
 
 def track(n: int, song: int | None = None) -> Candidate:
-    return Candidate(n, f"t{n}", n if song is None else song, catalogue=None)
+    return Candidate(n, n if song is None else song, catalogue=None)
 
 
 def seed_list(*numbers: int) -> SeedList:
@@ -75,7 +76,7 @@ def seed_list(*numbers: int) -> SeedList:
 def test_fusion_prefers_agreement_between_seeds():
     # 3 is second in both lists; 1 and 2 are first in one list only.
     fused = fuse_reciprocal_rank([seed_list(1, 3), seed_list(2, 3)], limit=10)
-    assert [s.id for _, s in fused] == ["t3", "t1", "t2"]
+    assert [f"t{s.index}" for _, s in fused] == ["t3", "t1", "t2"]
     assert fused[0][0] == 2 / 62
 
 
@@ -83,14 +84,14 @@ def test_fusion_merges_variants_at_song_level():
     first = SeedList("x", "TRACK", 1, [(1.0, track(1, song=99))])
     second = SeedList("y", "TRACK", 2, [(1.0, track(5)), (1.0, track(2, song=99))])
     fused = fuse_reciprocal_rank([first, second], limit=10)
-    assert [s.id for _, s in fused] == ["t1", "t5"]  # one track for "song", its best-ranked id
+    assert [f"t{s.index}" for _, s in fused] == ["t1", "t5"]  # one track for "song", its best-ranked id
 
 
 def test_per_seed_total_is_capped_at_100():
     lists = [seed_list(*range(s * 100, s * 100 + 50)) for s in range(5)]
     picked = interleave_per_seed(lists, per_seed=30)
     assert len(picked) == 100
-    assert [s.id for _, s in picked[:5]] == ["t0", "t100", "t200", "t300", "t400"]
+    assert [f"t{s.index}" for _, s in picked[:5]] == ["t0", "t100", "t200", "t300", "t400"]
 
 
 class CountingStore:
