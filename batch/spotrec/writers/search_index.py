@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from spotrec_serving.items import search_words
 
-if TYPE_CHECKING:  # items.py imports this module, so only the type checker may import it back
-    from spotrec.writers.items import ReleaseCatalogue
+if TYPE_CHECKING:
+    from spotrec.writers.release_catalogue import ReleaseCatalogue
 
 
 def build_search_index(
