@@ -74,10 +74,10 @@ def current_release(store: ItemStore) -> Release:
     cache_key = (id(store), run_id)
     with _lock:
         cached = _meta_cache.get(cache_key)
-        if cached is not None and cached[0] is store:
+        if cached is not None and cached[0] is store and not _expired(cached[1]):
             _meta_cache.move_to_end(cache_key)
-            _check_not_expired(cached[1])
             return Release(run_id, cached[1])
+        # (an expired META is read again: `spotrec publish --renew` may have extended the run)
     meta = fetch_items(store, run_id, [META_KEY]).get(META_KEY)
     if not isinstance(meta, dict):
         raise ServiceUnavailable(f"release {run_id} has no META item (incomplete release)")
@@ -94,10 +94,14 @@ def current_release(store: ItemStore) -> Release:
     return Release(run_id, meta)
 
 
+def _expired(meta: dict[str, Any]) -> bool:
+    expires_at = meta.get("expires_at")
+    return expires_at is not None and time.time() >= expires_at
+
+
 def _check_not_expired(meta: dict[str, Any]) -> None:
     """A DynamoDB release past its TTL may be partly deleted already: refuse it whole."""
-    expires_at = meta.get("expires_at")
-    if expires_at is not None and time.time() >= expires_at:
+    if _expired(meta):
         raise ServiceUnavailable(
             f"release {meta.get('run_id')} has expired (DynamoDB TTL); publish a new release"
         )

@@ -84,7 +84,10 @@ def test_fusion_merges_variants_at_song_level():
     first = SeedList("x", "TRACK", 1, [(1.0, track(1, song=99))])
     second = SeedList("y", "TRACK", 2, [(1.0, track(5)), (1.0, track(2, song=99))])
     fused = fuse_reciprocal_rank([first, second], limit=10)
-    assert [f"t{s.index}" for _, s in fused] == ["t1", "t5"]  # one track for "song", its best-ranked id
+    assert [f"t{s.index}" for _, s in fused] == [
+        "t1",
+        "t5",
+    ]  # one track for "song", its best-ranked id
 
 
 def test_per_seed_total_is_capped_at_100():

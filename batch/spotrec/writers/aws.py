@@ -19,7 +19,8 @@ progress):
 A failure in 1-5 leaves CURRENT, and so what readers see, on the old run. The new run's
 partial items are invisible (no pointer names them); rerunning the publish overwrites them.
 A run must be replaced before its lifetime ends (the weekly retrain does; the publisher warns
-when the served run has less than RENEW_WARNING_DAYS left, and readers refuse an expired run).
+when the served run has less than RENEW_WARNING_DAYS left, ``--renew`` rewrites it with a fresh
+TTL, and readers refuse an expired run whole rather than serve a partly deleted one).
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def _warn_if_expiring(target: Target, run_id: str | None) -> None:
     expires_at = registry.get("expires_at")
     if expires_at and expires_at - time.time() < RENEW_WARNING_DAYS * 86400:
         log.warning(
-            "run %s expires in %.0f days (DynamoDB TTL): publish a new build before then",
+            "run %s expires in %.0f days (DynamoDB TTL): publish a new build before then, "
+            "or rerun this publish with --renew",
             run_id,
             (expires_at - time.time()) / 86400,
         )
@@ -203,7 +205,10 @@ def publish(
     create_missing: bool = False,
     template_path: Path | None = None,
     items: ReleaseItems | None = None,
+    renew: bool = False,
 ) -> PublishResult:
+    """Publish the build (see the module docstring). ``renew`` rewrites an already-current run
+    with a fresh TTL (identical bodies under the same keys, so readers never see a change)."""
     started = time.monotonic()
     if keep < 1:
         raise SpotrecError("--keep must be at least 1 (the current run)")
@@ -219,7 +224,7 @@ def publish(
     log.info("upload: copying the build to s3://%s/runs/%s/", target.bucket, run_id)
     result.uploaded = build_files.upload_build(target.s3, target.bucket, build)
     result.phase_seconds["upload"] = time.monotonic() - phase
-    if read.run_id == run_id and registry.get("state") == "complete":
+    if read.run_id == run_id and registry.get("state") == "complete" and not renew:
         result.action, result.previous = "already-current", read.previous
         _warn_if_expiring(target, run_id)
         result.seconds = time.monotonic() - started

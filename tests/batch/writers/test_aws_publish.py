@@ -269,3 +269,17 @@ def test_an_item_over_400_kb_is_refused_before_current_moves(target, tmp_path):
     with pytest.raises(PublishError, match="DynamoDB's 400 KB item limit"):
         publish(target, tmp_path, "run-a", items=items)
     assert "Item" not in target.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "CURRENT"}})
+
+
+def test_renew_rewrites_the_current_run_with_a_fresh_ttl(target, tmp_path):
+    first = publish(target, tmp_path, "run-a")
+    target.lifetime_days = 120
+    renewed = publish(target, tmp_path, "run-a", renew=True)
+    assert renewed.action == "published" and renewed.items_written == first.items_written
+    assert renewed.expires_at - first.expires_at >= 30 * 86400
+    assert {int(item["expires_at"]["N"]) for item in run_items(target, "run-a")} == {
+        renewed.expires_at
+    }
+    run_id, docs = served(target)
+    assert run_id == "run-a" and docs["META"]["expires_at"] == renewed.expires_at
+    assert current(target)["previous"] == []  # the pointer still names run-a alone
