@@ -63,9 +63,7 @@ def main() -> None:
         base, extra, grown = root / "base.csv", root / "extra.csv", root / "grown.csv"
         command("spotrec.data.synth", ["--out", str(base), "--tracks", str(args.tracks)])
         added = max(1, round(args.tracks * args.change))
-        command(
-            "spotrec.data.synth", ["--out", str(extra), "--tracks", str(added), "--seed", "7"]
-        )
+        command("spotrec.data.synth", ["--out", str(extra), "--tracks", str(added), "--seed", "7"])
         header, base_rows = rows(base)
         _, extra_rows = rows(extra)
         with open(grown, "w", newline="") as handle:

@@ -146,6 +146,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--sam-build", action="store_true", help="also measure .aws-sam/build")
     args = parser.parse_args()
+    import logging
+
+    # the publisher's progress lines (spotrec.publish) and the build's, with timestamps
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("spotrec").setLevel(logging.INFO)
     from aws_support import moto_server
 
     with moto_server(), tempfile.TemporaryDirectory() as workdir:

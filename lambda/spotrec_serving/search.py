@@ -6,8 +6,11 @@ popular matching tracks (capped at search_cap) and the full match count. A query
 get_items calls and no scan:
 
 1. normalize the query into words (case- and accent-insensitive, items.normalize_text);
-2. fetch, in ONE get_items call, the prefix items of the (up to) MAX_LOOKUP_WORDS longest
-   distinct words, truncated to search_max_prefix;
+2. fetch, in ONE get_items call, every prefix item of the (up to) MAX_LOOKUP_WORDS longest
+   distinct words, truncated to search_max_prefix (<= 50 keys); a word's list is its longest
+   prefix present. The writer leaves out prefixes under a parent of <= search_leaf matches
+   (leaf pruning): a word resolved to such a shorter "leaf" prefix is checked on text below,
+   and a longer prefix absent under a non-leaf parent means no track matches;
 3. the matches are the tracks of the most selective item (fewest matches) that are also in
    every other word's item, in popularity order;
 4. fetch, in ONE more call, the ``T#`` items of the page (or, when a query word is longer than
@@ -20,6 +23,8 @@ reach only the tracks found, so `next` is null once they are exhausted.
 """
 
 from __future__ import annotations
+
+from array import array
 
 from spotrec_serving.items import (
     TrackSummary,
@@ -48,24 +53,41 @@ def search_tracks(
 ) -> dict:
     release = current_release(store)
     max_prefix = int(release.meta["search_max_prefix"])
+    leaf = int(release.meta.get("search_leaf", 0))
     distinct = sorted(set(words), key=lambda w: (-len(w), w))
-    lookups = {w: search_key(w[:max_prefix]) for w in distinct[:MAX_LOOKUP_WORDS]}
-    docs = fetch_items(store, release.run_id, sorted(set(lookups.values())))
-    if len(docs) < len(set(lookups.values())):  # some word prefixes nothing in the catalogue
-        return search_page([], 0, query, limit, offset, 0, base_url)
-    entries = {key: unpack_search(data) for key, data in docs.items()}
-    selective_word = min(lookups, key=lambda w: (entries[lookups[w]][0], -len(w), w))
-    total, candidates = entries[lookups[selective_word]]
-    others = [set(entries[key][1]) for key in set(lookups.values()) - {lookups[selective_word]}]
+    looked_up = distinct[:MAX_LOOKUP_WORDS]
+    # Every prefix of each word (<= 5 x 10 keys): the longest one present is the word's list.
+    prefixes = {w: [w[:n] for n in range(1, min(len(w), max_prefix) + 1)] for w in looked_up}
+    keys = sorted({search_key(p) for ps in prefixes.values() for p in ps})
+    docs = fetch_items(store, release.run_id, keys)
+    resolved: dict[str, tuple[str, int, array]] = {}
+    for word, word_prefixes in prefixes.items():
+        present = [p for p in word_prefixes if search_key(p) in docs]
+        if not present:
+            return search_page([], 0, query, limit, offset, 0, base_url)
+        total, indexes = unpack_search(docs[search_key(present[-1])])
+        if present[-1] != word_prefixes[-1] and total > leaf:  # a longer prefix matches nothing
+            return search_page([], 0, query, limit, offset, 0, base_url)
+        resolved[word] = (present[-1], total, indexes)
+    selective_word = min(resolved, key=lambda w: (resolved[w][1], -len(w), w))
+    _, total, candidates = resolved[selective_word]
+    others = [
+        set(resolved[w][2]) for w in resolved if resolved[w][0] != resolved[selective_word][0]
+    ]
     matches = [i for i in candidates if all(i in other for other in others)]
-    # Words past the indexed prefix length, or past the words looked up, are checked on text.
-    if len(distinct) > MAX_LOOKUP_WORDS or any(len(w) > max_prefix for w in distinct):
+    # Words the index cannot check exactly (past the prefix length or the words looked up, or
+    # resolved to a shorter "leaf" prefix) are checked on the tracks' text.
+    if (
+        len(distinct) > MAX_LOOKUP_WORDS
+        or any(len(w) > max_prefix for w in distinct)
+        or any(resolved[w][0] != w for w in resolved)
+    ):
         shown = _summaries(store, release.run_id, release, matches[:MAX_RESULTS_FILTERED])
         filtered = [s for s in shown if matches_all(s, distinct)]
         page, available = filtered[offset : offset + limit], len(filtered)
         total = available
     else:
-        if len(lookups) > 1:
+        if len(resolved) > 1:
             total = len(matches)
         page = _summaries(store, release.run_id, release, matches[offset : offset + limit])
         available = len(matches)

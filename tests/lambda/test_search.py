@@ -97,3 +97,24 @@ def test_query_word_longer_than_indexed_prefix_is_filtered():
     assert [t["name"] for t in page["items"]] == ["Halo"]
     # both prefix items in one get_items call, the page's T# items in one more (META cached)
     assert store.calls == 2
+
+
+def test_leaf_pruned_index_answers_like_the_full_index():
+    """The fixture catalogue indexed with every prefix (leaf 0) and with leaf pruning (leaf 50,
+    which keeps only 1-letter items here): the same answers, totals included."""
+    from lambda_fixtures import NEIGHBOURS, RUN_ID, catalogue
+
+    from spotrec.writers.items import ListsByIndex, assemble_release
+    from spotrec_serving.search import search_tracks
+
+    def release(leaf: int) -> DictStore:
+        tables = {model: (lambda: ListsByIndex({}, 12)) for model in NEIGHBOURS}
+        items = assemble_release(catalogue(), tables, {"run_id": RUN_ID}, search_leaf=leaf)
+        return DictStore(dict(items))
+
+    full, pruned = release(0), release(50)
+    assert len(full.items) > len(pruned.items) + 20
+    for query in ("be", "beyonce", "hello good", "let it", "crazy jay", "hello zzz", "z", "qq"):
+        words = query.split()
+        answers = [search_tracks(s, "http://x", query, words, 3, 0) for s in (full, pruned)]
+        assert answers[0] == answers[1], query

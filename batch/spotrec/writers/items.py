@@ -18,7 +18,8 @@ Choices documented here:
   DEFAULT_DEPTH; lists are never padded), as catalogue indexes with u8 score codes.
 * ``S#<prefix>``: every prefix (1..search_max_prefix letters) of every word of the normalized
   name and artists; tracks most popular first (ties by id), each once, capped at search_cap;
-  ``total`` counts every match. The index is built in writers/search_index.py
+  ``total`` counts every match; prefixes under a parent of <= 50 matches are left out (leaf
+  pruning, see search_index.py). The index is built in writers/search_index.py
   (``build_search_index``, re-exported here).
 * META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
   a publisher can check what it wrote.
@@ -39,7 +40,7 @@ from spotrec.writers.release_catalogue import (
     load_release_catalogue,
     read_release_manifest,
 )
-from spotrec.writers.search_index import build_search_index
+from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
 from spotrec_serving.catalogue import feature_codes, pack_block
 from spotrec_serving.items import (
     CATALOGUE_BLOCK,
@@ -165,6 +166,7 @@ def assemble_release(
     search_cap: int = DEFAULT_SEARCH_CAP,
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
     depth: int = DEFAULT_DEPTH,
+    search_leaf: int = DEFAULT_SEARCH_LEAF,
 ) -> Iterator[tuple[str, dict | bytes]]:
     """Every item of a release, META last; `tables` loads one model's lists at a time."""
     if depth < 1:
@@ -186,7 +188,7 @@ def assemble_release(
         table = load()
         yield from counted(model_items(model, table, catalogue, members, genre_list_size, depth))
         del table  # free the model's arrays before the next model is read
-    index = build_search_index(catalogue, search_max_prefix, search_cap)
+    index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
     for prefix in sorted(index):
         total, kept = index[prefix]
         yield search_key(prefix), pack_search(total, kept)
@@ -206,6 +208,7 @@ def assemble_release(
             "features": list(FEATURES),
             "search_max_prefix": search_max_prefix,
             "search_cap": search_cap,
+            "search_leaf": search_leaf,
             "genre_list_size": genre_list_size,
             "item_counts": counts,
         },

@@ -18,6 +18,8 @@ from spotrec.writers.items import (
     item_kind,
     iter_release_items,
 )
+from spotrec.writers.release_catalogue import load_release_catalogue
+from spotrec.writers.search_index import build_search_index
 from spotrec.writers.sqlite import write_store
 from spotrec_serving.catalogue import Catalogue
 from spotrec_serving.items import (
@@ -189,12 +191,24 @@ def search_ids(items, prefix: str) -> tuple[int, list[str]]:
 
 
 def test_search_index_is_complete_on_known_names(items):
+    """Every prefix of every word resolves (longest indexed prefix) to a list holding the track."""
     for track_id, (name, artists, *_rest) in TRACKS.items():
         words = search_words(name) + [w for a in artists for w in search_words(a)]
         for word in words:
             for length in range(1, min(len(word), 10) + 1):
-                assert track_id in search_ids(items, word[:length])[1], (track_id, word[:length])
-    assert search_ids(items, "beyonce") == (3, [T1, T4, T2])
+                prefix = word[:length]
+                while f"S#{prefix}" not in items:
+                    prefix = prefix[:-1]
+                assert track_id in search_ids(items, prefix)[1], (track_id, word[:length])
+    assert search_ids(items, "b") == (3, [T1, T4, T2])  # Beyoncé x3
+
+
+def test_leaf_pruning_keeps_prefixes_under_a_parent_with_more_matches(build_dir):
+    # 6 tracks: with leaf 50 no parent has more matches, so only 1-letter prefixes are written.
+    assert {len(key) - 2 for key in dict(iter_release_items(build_dir)) if key[:2] == "S#"} == {1}
+    index = build_search_index(load_release_catalogue(build_dir), 10, 1000, leaf=2)
+    assert "h" in index and "ha" in index and "hal" not in index  # "ha": Halo x2 (<= 2)
+    assert index["ha"][0] == 2 and index["h"][0] == 3
 
 
 def test_search_cap_keeps_the_most_popular_and_counts_all(build_dir):
