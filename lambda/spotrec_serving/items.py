@@ -20,7 +20,8 @@ Logical keys
 ``T#<track_id>``             one track (JSON): a TrackSummary plus its exact audio features
 ``N#<model>#<track_id>``     the track's neighbour list for one model (packed indexes)
 ``G#<model>#<genre>``        a genre seed's list: the genre's most representative tracks (packed)
-``S#<prefix>``               search index: tracks with a word starting with <prefix> (packed)
+``S#<prefix>``               search index: tracks with a word starting with <prefix> (packed);
+                             not written under a parent prefix of <= META search_leaf matches
 
 A track is named inside packed items by its *catalogue index*, its row in the C# blocks (the
 order of tracks.parquet). Display fields live once per track, in T#.
@@ -41,7 +42,8 @@ JSON bodies
 -----------
 - META: {"schema", "run_id", "created", "models", "default_model", "top_n", "depth",
          "genres", "tracks", "catalogue_blocks", "feature_ranges": {name: [lo, hi, integer]},
-         "search_max_prefix", "search_cap", "genre_list_size", "item_counts"}
+         "search_max_prefix", "search_cap", "search_leaf", "genre_list_size", "item_counts",
+         "expires_at" (DynamoDB only: the run's TTL; readers refuse the run after it)}
 - T:    {"track": summary (SUMMARY_FIELDS order), "features": {audio feature: exact value}}
 
 Session items (the feedback issue) are meant to live beside a run's keys as ``U#<session>``
