@@ -106,6 +106,10 @@ def bench_handler(build: Path, table: str, repeat: int) -> None:
     event = recommend_event(build)
     for name in ("SPOTREC_TABLE", "SPOTREC_STORE"):
         os.environ.pop(name, None)
+    if not (build / "store.sqlite").is_file():  # a `spotrec build --no-store` build
+        from spotrec.writers.sqlite import write_store
+
+        write_store(build)
     os.environ["SPOTREC_STORE"] = str(build)
     sqlite = latencies(handler, event, repeat)
     os.environ.pop("SPOTREC_STORE")
