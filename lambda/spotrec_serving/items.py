@@ -180,7 +180,11 @@ def pack_list(seed: int | None, indexes: list[int], scores: list[float]) -> byte
     lo = min(scores) if scores else 0.0
     hi, lo = struct.unpack("<ff", struct.pack("<ff", hi, lo))  # round once, as the reader will
     span = hi - lo
-    codes = bytes(round((s - lo) / span * 255) if span > 0 else 255 for s in scores)
+    if span > 0:
+        scale = 255 / span
+        codes = bytes([round((s - lo) * scale) for s in scores])
+    else:
+        codes = b"\xff" * len(scores)
     seed_bytes = (NO_SEED if seed is None else seed).to_bytes(3, "little")
     return _LIST_HEADER.pack(seed_bytes, hi, lo) + pack_u24(indexes) + codes
 
