@@ -72,9 +72,12 @@ def test_the_recorded_event_lands_in_the_store_and_the_session_summary(post, eve
     ]
     summary = store.get_summary(SESSION)
     liked_track, weight, neighbours = summary["liked"][0]
-    # The write path copied A's cosine neighbours (C, E, B, H, D) into the summary.
+    # The write path copied A's cosine neighbours (C, E, B, H, D) into the summary, as track ids
+    # (read from the packed list through the catalogue) with their scores.
     assert liked_track == A and weight == 1.0
-    assert [n[1][0] for n in neighbours] == [C, E, B, H, D]
+    assert [n[1] for n in neighbours] == [C, E, B, H, D]
+    # scores: packed as u8 codes, at most (0.9 - 0.5) / 510 off (items.py)
+    assert [n[0] for n in neighbours] == pytest.approx([0.9, 0.8, 0.7, 0.6, 0.5], abs=0.4 / 510)
 
 
 def test_a_retried_like_counts_once_with_or_without_a_client_id(post, events_db):
