@@ -214,3 +214,15 @@ def test_no_junk_body_gets_a_500(post, events_db):
         assert status in (200, 400), (payload, answer)
         if status == 400:
             assert answer["error"]["status"] == 400 and answer["error"]["message"]
+
+
+def test_the_events_handler_starts_its_own_request_budget(post):
+    """A thread that ran an earlier request (spotrec serve, benchmarks) must not carry its spent
+    DynamoDB deadline into POST /v1/events: the handler starts a fresh one."""
+    import time
+
+    from spotrec_serving import config
+
+    config.start_request(budget=-1.0)  # a spent deadline, as an earlier request leaves it
+    assert post(body({"track_id": A, "event": "play"}))[0] == 200
+    assert config._request.deadline > time.monotonic()
