@@ -206,11 +206,10 @@ def dynamodb_section(args) -> None:
         client = boto3.client("dynamodb", region_name=REGION)
         create_template_table(client, ITEMS_TABLE)
         create_events_table(client, EVENTS_TABLE)
-        for logical, body in session_world.release_items():
-            item = {
-                "pk": {"S": f"{session_world.RUN_ID}#{logical}"},
-                "body": {"S": json.dumps(body)},
-            }
+        from spotrec.writers.dynamo_write import to_dynamo_item
+
+        for logical, body in session_world.release_items():  # packed lists as B, JSON as S
+            item = to_dynamo_item(session_world.RUN_ID, logical, body, 4_102_444_800)
             client.put_item(TableName=ITEMS_TABLE, Item=item)
         current = {"pk": {"S": "CURRENT"}, "run_id": {"S": session_world.RUN_ID}}
         client.put_item(TableName=ITEMS_TABLE, Item=current)

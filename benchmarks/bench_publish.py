@@ -1,11 +1,12 @@
 """AWS figures on a local moto server (loopback HTTP), printed, not asserted:
 
-* publish throughput: items/s of `spotrec publish` (S3 upload + BatchWriteItem + verify);
+* publish throughput: items/s of `spotrec publish` (S3 upload + BatchWriteItem + verify),
+  seconds per phase, and the DynamoDB bytes of the release (item-size accounting);
 * handler warm p50/p99 of a 5-seed recommendation from DynamoDB (moto server), next to the
   same request from the build's SQLite store, in the same run;
 * the built Lambda package size (.aws-sam/build), with --sam-build.
 
-    python benchmarks/bench_publish.py [--from BUILD_DIR | --tracks 5000] [--repeat 500]
+    python benchmarks/bench_publish.py [--from BUILD_DIR | --tracks 5000 --top-n 200] [--repeat 500]
         [--workers 4] [--sam-build]
 
 Without --from it synthesizes a catalogue and builds the cosine model first. moto is far slower
@@ -39,10 +40,11 @@ def command(module_name: str, argv: list[str]) -> None:
     module.run(parser.parse_args(argv))
 
 
-def synthetic_build(workdir: Path, tracks: int) -> Path:
+def synthetic_build(workdir: Path, tracks: int, top_n: int) -> Path:
     csv, out = workdir / "catalogue.csv", workdir / "build"
     command("spotrec.data.synth", ["--out", str(csv), "--tracks", str(tracks)])
-    command("spotrec.build", ["--data", str(csv), "--out", str(out), "--models", "cosine"])
+    argv = ["--data", str(csv), "--out", str(out), "--models", "cosine", "--top-n", str(top_n)]
+    command("spotrec.build", argv)
     return out
 
 
@@ -56,6 +58,12 @@ def bench_publish(build: Path, workers: int) -> str:
     print(
         f"publish: {result.items_written} items in {result.seconds:.1f} s = {rate:,.0f} items/s "
         f"(workers={workers}, unprocessed retries {result.write_retries}, incl. S3 + verify)"
+    )
+    phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phase_seconds.items())
+    print(f"publish phases: {phases}; {result.read_back} items read back")
+    print(
+        f"DynamoDB bytes of the release: {result.bytes_written / 1e6:,.1f} MB "
+        f"({result.bytes_written / result.items_written:,.0f} B/item)"
     )
     return table
 
@@ -98,6 +106,10 @@ def bench_handler(build: Path, table: str, repeat: int) -> None:
     event = recommend_event(build)
     for name in ("SPOTREC_TABLE", "SPOTREC_STORE"):
         os.environ.pop(name, None)
+    if not (build / "store.sqlite").is_file():  # a `spotrec build --no-store` build
+        from spotrec.writers.sqlite import write_store
+
+        write_store(build)
     os.environ["SPOTREC_STORE"] = str(build)
     sqlite = latencies(handler, event, repeat)
     os.environ.pop("SPOTREC_STORE")
@@ -133,14 +145,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="build", type=Path, help="an existing build directory")
     parser.add_argument("--tracks", type=int, default=5000, help="synthetic catalogue size")
+    parser.add_argument("--top-n", type=int, default=200, help="list depth of the synthetic build")
     parser.add_argument("--repeat", type=int, default=500)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--sam-build", action="store_true", help="also measure .aws-sam/build")
     args = parser.parse_args()
+    import logging
+
+    # the publisher's progress lines (spotrec.publish) and the build's, with timestamps
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("spotrec").setLevel(logging.INFO)
     from aws_support import moto_server
 
     with moto_server(), tempfile.TemporaryDirectory() as workdir:
-        build = args.build or synthetic_build(Path(workdir), args.tracks)
+        build = args.build or synthetic_build(Path(workdir), args.tracks, args.top_n)
         table = bench_publish(build, args.workers)
         bench_handler(build, table, args.repeat)
     if args.sam_build:

@@ -9,6 +9,7 @@ mixed top-20, and how much of it belongs to a taste is a number the session can 
 - skips: the listener skips 3 shown tracks of taste Y -> Y's share of the next top-20.
 
 The answers are known by construction (the taste is the genre), nothing here is learned.
+The release is built by the batch writer (writers/items.py), so the world needs spotrec installed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,20 @@ PER_TASTE = 60
 TOP_N = 20
 OWN_SHARE = 0.55
 RUN_ID = "20260101T000000Z-session0"
+AUDIO_FEATURES = (
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+)
 
 
 def track_id(taste: int, index: int) -> str:
@@ -64,27 +79,37 @@ def neighbour_lists(seed: int = 0) -> dict[str, list[str]]:
     return lists
 
 
-def release_items(seed: int = 0) -> Iterator[tuple[str, dict]]:
+def release_items(seed: int = 0) -> Iterator[tuple[str, dict | bytes]]:
+    """The compact release the batch writer makes of this world (writers.items.assemble_release),
+    META first (it names the run)."""
+    from spotrec.writers.items import ListsByIndex, ReleaseCatalogue, assemble_release
+
     tracks = all_tracks()
-    yield (
-        "META",
-        {
-            "run_id": RUN_ID,
-            "created": "2026-01-01T00:00:00Z",
-            "models": ["cosine"],
-            "default_model": "cosine",
-            "top_n": TOP_N,
-            "genres": list(TASTES),
-            "tracks": len(tracks),
-            "search_max_prefix": 10,
-            "search_cap": 200,
-        },
+    position = {track: i for i, track in enumerate(tracks)}
+    features = dict.fromkeys(AUDIO_FEATURES, 0)  # the world plants tastes, not sounds
+    catalogue = ReleaseCatalogue(
+        ids=tracks,
+        summaries=[summary(t) for t in tracks],
+        popularity=[50] * len(tracks),
+        genres=[[TASTES[taste_of(t)]] for t in tracks],
+        song_ids=[f"song-{t}" for t in tracks],
+        features=[features for _ in tracks],
     )
-    for track in tracks:
-        yield f"T#{track}", {"track": summary(track), "features": {}}
-    for track, ranked in neighbour_lists(seed).items():
-        items = [[round(0.95 - 0.02 * r, 4), summary(t)] for r, t in enumerate(ranked)]
-        yield f"N#cosine#{track}", {"seed": summary(track), "items": items}
+    lists = {
+        position[track]: ([position[t] for t in ranked], [0.95 - 0.02 * r for r in range(TOP_N)])
+        for track, ranked in neighbour_lists(seed).items()
+    }
+    meta = {"run_id": RUN_ID, "created": "2026-01-01T00:00:00Z", "top_n": TOP_N}
+    items = dict(
+        assemble_release(
+            catalogue,
+            {"cosine": lambda: ListsByIndex(lists, len(tracks))},
+            meta,
+            search_max_prefix=10,
+            search_cap=200,
+        )
+    )
+    yield from sorted(items.items(), key=lambda kv: kv[0] != "META")
 
 
 def share(track_ids: list[str], taste: int) -> float:

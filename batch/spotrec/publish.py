@@ -48,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=4, help="concurrent BatchWriteItem calls (4)"
     )
+    parser.add_argument(
+        "--renew",
+        action="store_true",
+        help="rewrite the already-current run with a fresh TTL (its items expire after 90 days)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +94,7 @@ def _run(args: argparse.Namespace) -> int:
             keep=args.keep,
             create_missing=args.create_missing,
             template_path=args.template,
+            renew=args.renew,
         )
     print(json.dumps(result.__dict__, default=str))
     return 0

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from spotrec_serving.dynamodb_store import DynamoDBStore, backoff_delays, make_client
+from spotrec_serving.dynamodb_store import DynamoDBStore, backoff_delays, make_client, parse_body
 from spotrec_serving.events import MAX_EVENTS, Event
 from spotrec_serving.items import ATTR_BODY, ATTR_PK, physical_key
 from spotrec_serving.session_summary import Enrichment, apply_events, encode_summary
@@ -204,7 +204,7 @@ class DynamoDBEventStore:
                 response = item_store.client.batch_get_item(RequestItems=request)
                 responses = response.get("Responses", {})
                 for item in responses.get(items_table, []):
-                    docs[item[ATTR_PK]["S"].removeprefix(prefix)] = json.loads(item[ATTR_BODY]["S"])
+                    docs[item[ATTR_PK]["S"].removeprefix(prefix)] = parse_body(item, items_table)
                 for item in responses.get(self.table_name, []):
                     summary = json.loads(item[ATTR_BODY]["S"])
                 request = response.get("UnprocessedKeys") or {}

@@ -126,7 +126,7 @@ class DynamoDBStore:
         self._cached_run, self._cached_at = run_id, now
         return run_id
 
-    def get_items(self, run_id: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def get_items(self, run_id: str, keys: Sequence[str]) -> dict[str, Any]:
         logical_keys = list(dict.fromkeys(keys))  # BatchGetItem refuses duplicate keys
         if len(logical_keys) > MAX_KEYS_PER_CALL:
             raise ValueError(f"get_items takes at most {MAX_KEYS_PER_CALL} keys per call")
@@ -146,7 +146,7 @@ class DynamoDBStore:
             response = self._call("BatchGetItem", self.client.batch_get_item, RequestItems=request)
             for item in response.get("Responses", {}).get(self.table_name, []):
                 key = item[ATTR_PK]["S"].removeprefix(prefix)
-                found[key] = _parse_body(item, self.table_name)
+                found[key] = parse_body(item, self.table_name)
             request = response.get("UnprocessedKeys") or {}
             if not request.get(self.table_name, {}).get("Keys"):
                 return found
@@ -173,8 +173,12 @@ class DynamoDBStore:
             raise StoreError(f"DynamoDB {operation} on {self.table_name} failed: {exc}") from exc
 
 
-def _parse_body(item: dict[str, Any], table_name: str) -> dict[str, Any]:
+def parse_body(item: dict[str, Any], table_name: str) -> dict[str, Any] | bytes:
+    """A JSON document (S attribute) or packed bytes (B attribute), as items.py defines them."""
     try:
-        return json.loads(item[ATTR_BODY]["S"])
+        value = item[ATTR_BODY]
+        if "B" in value:
+            return bytes(value["B"])
+        return json.loads(value["S"])
     except (KeyError, ValueError) as exc:
         raise StoreError(f"corrupt item {item.get(ATTR_PK)} in table {table_name}") from exc

@@ -4,6 +4,8 @@ events with what the read path will need, and store them (events + session summa
 One BatchGetItem reads, for each distinct track, its ``T#`` item (catalogue check, song id) and,
 for likes/saves/skips, its neighbour list under the release's default model. Those neighbours
 go into the session summary, so GET /v1/recommendations?session_id= never has to look them up.
+The lists are packed (items.unpack_list, catalogue indexes): their indexes become track ids
+through the run's cached catalogue, because the summary outlives the run that indexes belong to.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from collections.abc import Sequence
 from spotrec_serving.errors import BadRequest, ServiceUnavailable
 from spotrec_serving.event_store import EventStore
 from spotrec_serving.events import Event
-from spotrec_serving.items import TrackSummary, neighbours_key, track_key
-from spotrec_serving.release import current_release, fetch_items
+from spotrec_serving.items import TrackSummary, neighbours_key, track_key, unpack_list
+from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.session_summary import MAX_LIKE_NEIGHBOURS, Enrichment
 from spotrec_serving.store import ItemStore, StoreError
 
@@ -34,11 +36,17 @@ def enrich(item_store: ItemStore, events: Sequence[Event]) -> dict[str, Enrichme
     unknown = [t for t in tracks if track_key(t) not in docs]
     if unknown:
         raise BadRequest(f"unknown track id(s): {', '.join(unknown[:5])}")
+    catalogue = release_catalogue(item_store, release) if with_lists else None
     result = {}
     for track_id in tracks:
         song_id = TrackSummary.decode(docs[track_key(track_id)]["track"]).song_id
-        listed = docs.get(neighbours_key(model, track_id)) or {"items": []}
-        result[track_id] = Enrichment(song_id, listed["items"][:MAX_LIKE_NEIGHBOURS])
+        packed = docs.get(neighbours_key(model, track_id))
+        neighbours = []
+        if packed is not None and catalogue is not None:
+            ranked = unpack_list(packed)
+            top = ranked.indexes[:MAX_LIKE_NEIGHBOURS]
+            neighbours = [[ranked.score(r), catalogue.track_id(i)] for r, i in enumerate(top)]
+        result[track_id] = Enrichment(song_id, neighbours)
     return result
 
 

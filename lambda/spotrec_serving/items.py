@@ -1,52 +1,76 @@
 """The item format shared by the batch writers and the Lambda readers. Defined once, here.
 
-The store is a key -> JSON document map, the same in SQLite and in DynamoDB, so both readers
-return identical results for the same build. A release (one build, "run") is a set of items
-whose physical key is ``"<run_id>#<logical key>"``; a single ``CURRENT`` item names the run
-that readers use. Writing a new run never touches the old one's items, which is what makes a
-release all-or-nothing: the pointer moves only after every item of the run is written.
+The store is a key -> document map, the same in SQLite and in DynamoDB, so both readers return
+identical results for the same build. A document is either a JSON object or packed bytes (SQLite
+keeps TEXT or BLOB in the ``body`` column; DynamoDB keeps an ``S`` or a ``B`` attribute).
+A release (one build, "run") is a set of items whose physical key is ``"<run_id>#<logical
+key>"``; a single ``CURRENT`` item names the run that readers use. Writing a new run never
+touches the old one's items, which is what makes a release all-or-nothing: the pointer moves only
+after every item of the run is written and verified.
+
+Schema version ``SCHEMA_VERSION`` (2, "compact"): META carries ``"schema": 2``; a reader that
+meets any other version (1 = the denormalised layout, which had no field) refuses the release
+with a 503 rather than misreading it.
 
 Logical keys
 ------------
-``META``                     release metadata: run_id, models, default_model, top_n, genres, ...
-``T#<track_id>``             one track: a TrackSummary plus its audio features
-``N#<model>#<track_id>``     the track's neighbour list for one model (denormalized summaries)
-``G#<model>#<genre>``        a genre seed's list: the genre's most representative tracks
-``S#<prefix>``               search-index entry: tracks whose name/artist has a word starting
-                             with <prefix> (normalized), most popular first, capped
+``META``                     release metadata (JSON), cached per run by the reader
+``C#<block>``                catalogue columns of tracks block*BLOCK..: id, song, 14 features
+                             (packed; the reader caches them per run, see catalogue.py)
+``T#<track_id>``             one track (JSON): a TrackSummary plus its exact audio features
+``N#<model>#<track_id>``     the track's neighbour list for one model (packed indexes)
+``G#<model>#<genre>``        a genre seed's list: the genre's most representative tracks (packed)
+``S#<prefix>``               search index: tracks with a word starting with <prefix> (packed);
+                             not written under a parent prefix of <= META search_leaf matches
 
-Document bodies
----------------
-A *TrackSummary* is encoded as a JSON array in SUMMARY_FIELDS order, which keeps a 50-long
-neighbour list around 10 KB, far under DynamoDB's 400 KB item limit.
+A track is named inside packed items by its *catalogue index*, its row in the C# blocks (the
+order of tracks.parquet). Display fields live once per track, in T#.
 
-- META: {"run_id", "created", "models": [...], "default_model", "top_n", "genres": [...],
-         "tracks": int, "search_max_prefix": int, "search_cap": int}
-- T:    {"track": summary, "features": {audio feature: value}}
-- N, G: {"seed": summary | null, "items": [[score, summary], ...]}  (rank order, 1 first)
-- S:    {"total": int, "items": [summary, ...]}  (total counts all matches, items is capped)
+Packed bodies (little endian; u24 = 3-byte unsigned, so up to 16.7M tracks)
+--------------------------------------------------------------------------
+- N, G: u24 seed index (NO_SEED for G) | f32 score_hi | f32 score_lo | n x u24 index |
+  n x u8 score code. score = score_lo + code / 255 * (score_hi - score_lo): exact at both ends,
+  at most (score_hi - score_lo) / 510 off in between (half a step). RRF uses ranks only.
+- S: u32 total matches | n x u24 index (most popular first, capped at META search_cap).
+- C: u32 count n | n x 22-byte ASCII id | n x i32 song key | n x 14 x u16 feature codes in
+  FEATURES order. Integer features with a range under 65,536 (key, mode, popularity,
+  time_signature) are exact; a real feature of catalogue range [lo, hi] (META
+  "feature_ranges") is at most (hi - lo) / 131070 off: e.g. +-40 ms of duration on a 5.2M ms
+  range, +-0.002 BPM of tempo, under 1e-5 for the 0..1 features.
+
+JSON bodies
+-----------
+- META: {"schema", "run_id", "created", "models", "default_model", "top_n", "depth",
+         "genres", "tracks", "catalogue_blocks", "feature_ranges": {name: [lo, hi, integer]},
+         "search_max_prefix", "search_cap", "search_leaf", "genre_list_size", "item_counts",
+         "expires_at" (DynamoDB only: the run's TTL; readers refuse the run after it)}
+- T:    {"track": summary (SUMMARY_FIELDS order), "features": {audio feature: exact value}}
+
+Session items (the feedback issue) are meant to live beside a run's keys as ``U#<session>``
+(not run-scoped), read in the same BatchGetItem as the lists.
 """
 
 from __future__ import annotations
 
 import re
+import struct
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
 from spotrec_serving.names import search_text as normalize_text  # noqa: F401 (re-export)
 from spotrec_serving.names import search_words  # noqa: F401 (re-export)
 
+SCHEMA_VERSION = 2
 CURRENT_KEY = "CURRENT"  # physical key of the release pointer: {"run_id", "previous": [...]}
 META_KEY = "META"
+CATALOGUE_BLOCK = 4096  # tracks per C# item: 4096 x 54 B = 221 KB, under DynamoDB's 400 KB
 
 # DynamoDB attribute names (the SQLite store uses the same names as columns).
 ATTR_PK = "pk"  # physical key: "<run_id>#<logical key>", or CURRENT_KEY
 ATTR_RUN_ID = "run_id"
-ATTR_BODY = "body"  # the JSON document, as a string
-ATTR_TTL = "expires_at"  # epoch seconds; DynamoDB TTL deletes expired runs' items
-# Writer-only attributes (DynamoDB): "run_part" = "<run_id>#NN" keys the count/list GSI that
-# verifies a run without a Scan; "revision" on CURRENT makes pointer moves compare-and-swap; and
-# "<run_id>#RELEASE" is the run's registry item (writing -> complete -> expired). See docs/aws.md.
+ATTR_BODY = "body"  # the JSON document (S) or the packed bytes (B)
+ATTR_TTL = "expires_at"  # epoch seconds, written with every item of a run (see docs/aws.md)
 
 SUMMARY_FIELDS = (
     "id",
@@ -59,8 +83,30 @@ SUMMARY_FIELDS = (
     "genres",  # list[str]
     "song_id",  # variant group
 )
+# Spotify's tunable track attributes (/recommendations min_*, max_*, target_*), in its order.
+FEATURES = (
+    "acousticness",
+    "danceability",
+    "duration_ms",
+    "energy",
+    "instrumentalness",
+    "key",
+    "liveness",
+    "loudness",
+    "mode",
+    "popularity",
+    "speechiness",
+    "tempo",
+    "time_signature",
+    "valence",
+)
 
 TRACK_ID_PATTERN = re.compile(r"^[0-9A-Za-z]{22}$")
+ID_BYTES = 22
+NO_SEED = 0xFFFFFF
+_LIST_HEADER = struct.Struct("<3sff")
+_U16_MAX = 65535
+assert array("I").itemsize == 4 and array("i").itemsize == 4 and array("H").itemsize == 2
 
 
 def track_key(track_id: str) -> str:
@@ -79,8 +125,134 @@ def search_key(prefix: str) -> str:
     return f"S#{prefix}"
 
 
+def catalogue_key(block: int) -> str:
+    return f"C#{block}"
+
+
 def physical_key(run_id: str, logical_key: str) -> str:
     return f"{run_id}#{logical_key}"
+
+
+class SchemaError(ValueError):
+    """A release written in an item schema this code does not understand."""
+
+
+def check_schema(meta: dict[str, Any]) -> None:
+    version = meta.get("schema", 1)
+    if version != SCHEMA_VERSION:
+        raise SchemaError(
+            f"release {meta.get('run_id')} uses item schema {version}; this API reads schema "
+            f"{SCHEMA_VERSION} only (publish the release with a matching spotrec version)"
+        )
+
+
+# --- u24 index arrays: C-level slicing both ways, no per-element Python loop ------------------
+
+
+def pack_u24(values: list[int]) -> bytes:
+    if values and (min(values) < 0 or max(values) > NO_SEED):
+        raise ValueError("catalogue index outside 0..16,777,215")
+    wide = array("I", values).tobytes()
+    packed = bytearray(3 * len(values))
+    for offset in range(3):
+        packed[offset::3] = wide[offset::4]
+    return bytes(packed)
+
+
+def unpack_u24(data: bytes | memoryview) -> array:
+    count = len(data) // 3
+    wide = bytearray(4 * count)
+    for offset in range(3):
+        wide[offset::4] = data[offset::3]
+    out = array("I")
+    out.frombytes(bytes(wide))
+    return out
+
+
+# --- N#/G# lists -------------------------------------------------------------------------------
+
+
+def pack_list(seed: int | None, indexes: list[int], scores: list[float]) -> bytes:
+    """A ranked list (best first) of catalogue indexes with their scores (see module docstring)."""
+    if len(indexes) != len(scores):
+        raise ValueError("indexes and scores differ in length")
+    hi = max(scores) if scores else 0.0
+    lo = min(scores) if scores else 0.0
+    hi, lo = struct.unpack("<ff", struct.pack("<ff", hi, lo))  # round once, as the reader will
+    span = hi - lo
+    if span > 0:
+        scale = 255 / span
+        codes = bytes([round((s - lo) * scale) for s in scores])
+    else:
+        codes = b"\xff" * len(scores)
+    seed_bytes = (NO_SEED if seed is None else seed).to_bytes(3, "little")
+    return _LIST_HEADER.pack(seed_bytes, hi, lo) + pack_u24(indexes) + codes
+
+
+@dataclass(frozen=True, slots=True)
+class RankedList:
+    seed: int | None  # the seed track's catalogue index (None for a genre list)
+    indexes: array  # catalogue indexes, rank order
+    codes: bytes  # u8 score codes, rank order
+    score_hi: float
+    score_lo: float
+
+    def score(self, rank0: int) -> float:
+        return self.score_lo + self.codes[rank0] * (self.score_hi - self.score_lo) / 255
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+
+def unpack_list(data: bytes) -> RankedList:
+    seed_bytes, hi, lo = _LIST_HEADER.unpack_from(data)
+    count = (len(data) - _LIST_HEADER.size) // 4
+    start = _LIST_HEADER.size
+    indexes = unpack_u24(memoryview(data)[start : start + 3 * count])
+    seed = int.from_bytes(seed_bytes, "little")
+    codes = data[start + 3 * count :]
+    return RankedList(None if seed == NO_SEED else seed, indexes, codes, hi, lo)
+
+
+# --- S# search entries ---------------------------------------------------------------------------
+
+
+def pack_search(total: int, indexes: list[int]) -> bytes:
+    return struct.pack("<I", total) + pack_u24(indexes)
+
+
+def unpack_search(data: bytes) -> tuple[int, array]:
+    return struct.unpack_from("<I", data)[0], unpack_u24(memoryview(data)[4:])
+
+
+# --- feature codes ----------------------------------------------------------------------------
+
+
+def feature_ranges(rows: list[dict[str, Any]]) -> dict[str, list]:
+    """[lo, hi, integer] per FEATURES name over the catalogue (written to META)."""
+    ranges = {}
+    for name in FEATURES:
+        values = [row[name] for row in rows] or [0]
+        lo, hi = min(values), max(values)
+        integer = all(float(v).is_integer() for v in values) and hi - lo <= _U16_MAX
+        ranges[name] = [int(lo), int(hi), True] if integer else [float(lo), float(hi), False]
+    return ranges
+
+
+def encode_feature(value: float, lo: float, hi: float, integer: bool) -> int:
+    if integer:
+        return int(value) - int(lo)
+    span = hi - lo
+    return min(_U16_MAX, max(0, round((value - lo) / span * _U16_MAX))) if span > 0 else 0
+
+
+def decode_feature(code: int, lo: float, hi: float, integer: bool) -> float | int:
+    return int(lo) + code if integer else lo + code * (hi - lo) / _U16_MAX
+
+
+def feature_bound(lo: float, hi: float, integer: bool) -> float:
+    """The largest |decoded - exact| of a feature (half a quantisation step; 0 if exact)."""
+    return 0.0 if integer else (hi - lo) / (2 * _U16_MAX)
 
 
 @dataclass(frozen=True, slots=True)

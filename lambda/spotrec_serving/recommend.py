@@ -1,8 +1,14 @@
 """Recommendations for up to 5 seeds (tracks and genres), merged from precomputed lists.
 
 Each seed has a precomputed list in the store: ``N#<model>#<track>`` for a track seed,
-``G#<model>#<genre>`` for a genre seed. All of them come back in ONE ``get_items`` call, so a
-warm request costs at most 2 store round trips (the CURRENT pointer, cached, and the lists).
+``G#<model>#<genre>`` for a genre seed, holding catalogue indexes and scores only. A warm
+request costs at most 2 store round trips (the CURRENT pointer cached):
+
+1. every seed's list in ONE ``get_items`` call; each candidate's track id, song key and 14
+   tunable features come from the run's catalogue columns, cached in the process
+   (catalogue.py), so filtering and merging need no further read;
+2. ONE ``get_items`` of the picked tracks' ``T#`` items (<= 100): display fields and the exact
+   audio features of what is returned.
 
 Merging (``limit`` mode) is reciprocal rank fusion (fusion.py, the one implementation the
 batch blend shares), every seed's list weighted 1:
@@ -10,7 +16,8 @@ batch blend shares), every seed's list weighted 1:
     score(song) = sum over seeds of 1 / (RRF_K + rank of the song in that seed's list)
 
 Ties go to the better single rank, then to the earlier seed. The reported `score` is the fused
-RRF score.
+RRF score. With ``session_id`` the session summary comes in the first read too, and
+session.react adds liked tracks as lighter seeds and applies skips/plays (session.py).
 
 ``per_seed=N`` mode (the original project's "N recommendations for each song"): each seed's
 list contributes its N best remaining songs, interleaved in seed order (seed 1's first, seed 2's
@@ -27,10 +34,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
-from spotrec_serving.items import TrackSummary, genre_key, neighbours_key
-from spotrec_serving.release import current_release, fetch_items
+from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track_key, unpack_list
+from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
 from spotrec_serving.validation import MAX_SEEDS
@@ -40,7 +48,8 @@ if TYPE_CHECKING:
 
 MAX_RESULTS = 100
 
-Ranked = list[tuple[float, "TrackSummary"]]  # (score, track), best first
+
+Ranked = list[tuple[float, "Candidate"]]  # (score, track), best first
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,22 +69,22 @@ class SeedList:
     seed_id: str
     seed_type: str  # "TRACK" | "GENRE"
     pool_size: int
-    candidates: list[tuple[float, TrackSummary]]
+    candidates: list[tuple[float, Candidate]]
     weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
     """Each seed's list counts its weight (fusion.fuse_ranked_lists); one track per song."""
     return fuse_ranked_lists(
-        ((s.weight, [summary for _, summary in s.candidates]) for s in seed_lists),
-        group=lambda summary: summary.song_id,
+        ((s.weight, [candidate for _, candidate in s.candidates]) for s in seed_lists),
+        group=lambda candidate: candidate.song_id,
         limit=limit,
     )
 
 
 def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
     total = min(per_seed * len(seed_lists), MAX_RESULTS)
-    taken_songs: set[str] = set()
+    taken_songs: set[int] = set()
     positions = [0] * len(seed_lists)
     result: Ranked = []
     for _ in range(per_seed):
@@ -99,29 +108,42 @@ def _seed_keys(request: RecommendationRequest, model: str) -> list[tuple[str, st
     return seeds
 
 
-def _seed_lists(seeds: list[tuple[str, str, str]], docs: dict[str, dict]) -> list[SeedList]:
+def _seed_lists(
+    seeds: list[tuple[str, str, str]], docs: dict, catalogue: Catalogue
+) -> list[SeedList]:
     unknown = [seed_id for seed_id, kind, key in seeds if kind == "TRACK" and key not in docs]
     if unknown:
         raise NotFound(f"unknown track id(s): {', '.join(unknown)}")
     missing = [seed_id for seed_id, kind, key in seeds if kind == "GENRE" and key not in docs]
     if missing:  # META lists the genre but its list is absent: a broken release, not bad input
         raise ServiceUnavailable(f"the release has no list for genre(s): {', '.join(missing)}")
-    raw = [(seed_id, kind, docs[key]) for seed_id, kind, key in seeds]
-    excluded_ids = {seed_id for seed_id, kind, _ in raw if kind == "TRACK"}
+    raw = [(seed_id, kind, unpack_list(docs[key])) for seed_id, kind, key in seeds]
+    # A track seed's own song covers the seed and all its variants (the list header names it).
     excluded_songs = {
-        TrackSummary.decode(doc["seed"]).song_id
-        for _, kind, doc in raw
-        if kind == "TRACK" and doc["seed"]
+        catalogue.song(ranked.seed)
+        for _, kind, ranked in raw
+        if kind == "TRACK" and ranked.seed is not None
     }
+    songs, candidate = catalogue.songs, catalogue.candidate
     lists = []
-    for seed_id, kind, doc in raw:
-        candidates = []
-        for score, encoded in doc["items"]:
-            summary = TrackSummary.decode(encoded)
-            if summary.id not in excluded_ids and summary.song_id not in excluded_songs:
-                candidates.append((float(score), summary))
-        lists.append(SeedList(seed_id, kind, len(doc["items"]), candidates))
+    for seed_id, kind, ranked in raw:
+        lo, step, codes = ranked.score_lo, (ranked.score_hi - ranked.score_lo) / 255, ranked.codes
+        candidates = [
+            (lo + codes[rank0] * step, candidate(index))
+            for rank0, index in enumerate(ranked.indexes)
+            if songs[index] not in excluded_songs
+        ]
+        lists.append(SeedList(seed_id, kind, len(ranked), candidates))
     return lists
+
+
+def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[float, dict]]:
+    """The T# documents of the picked candidates (one get_items of <= 100 keys), in order."""
+    docs = fetch_items(store, run_id, [track_key(c.id) for _, c in picked])
+    missing = [c.id for _, c in picked if track_key(c.id) not in docs]
+    if missing:  # the run's lists name a track it lacks: a broken release, not bad input
+        raise ServiceUnavailable(f"the release lacks track item(s): {', '.join(missing[:3])}")
+    return [(score, docs[track_key(c.id)]) for score, c in picked]
 
 
 def check_seed_shape(request: RecommendationRequest) -> None:
@@ -163,24 +185,27 @@ def recommend(
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
     keys = [key for _, _, key in seeds]
+    catalogue = release_catalogue(store, release)
     if request.session_id and event_store is not None:
         # events: the session summary comes in the same store read (session.py)
         from spotrec_serving import session
 
         docs, summary = session.fetch(store, event_store, release.run_id, keys, request.session_id)
-        seed_lists = _seed_lists(seeds, docs)
-        picked = session.react(seed_lists, docs, summary, request.limit, request.per_seed)
-        return _response(base_url, seed_lists, picked)
+        seed_lists = _seed_lists(seeds, docs, catalogue)
+        picked = session.react(seed_lists, summary, catalogue, request.limit, request.per_seed)
+        return _response(store, release.run_id, base_url, seed_lists, picked)
     docs = fetch_items(store, release.run_id, keys)
-    seed_lists = _seed_lists(seeds, docs)
+    seed_lists = _seed_lists(seeds, docs, catalogue)
     if request.per_seed is not None:
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, request.limit)
-    return _response(base_url, seed_lists, picked)
+    return _response(store, release.run_id, base_url, seed_lists, picked)
 
 
-def _response(base_url: str, seed_lists: list[SeedList], picked: Ranked) -> dict:
+def _response(
+    store: ItemStore, run_id: str, base_url: str, seed_lists: list[SeedList], picked: Ranked
+) -> dict:
     return {
         "seeds": [
             seed_object(
@@ -192,5 +217,8 @@ def _response(base_url: str, seed_lists: list[SeedList], picked: Ranked) -> dict
             )
             for s in seed_lists
         ],
-        "tracks": [track_object(summary, base_url, score) for score, summary in picked],
+        "tracks": [
+            track_object(TrackSummary.decode(doc["track"]), base_url, score)
+            for score, doc in picked_tracks(store, run_id, picked)
+        ],
     }

@@ -1,20 +1,24 @@
-"""The CURRENT release and its META document, cached per process.
+"""The CURRENT release, its META document and its catalogue columns, cached per process.
 
-META of a run never changes (a run's items are immutable), so it is cached by run id for as
-long as the process lives; only the CURRENT pointer has a TTL (in the store). A warm request
-therefore costs the store's cached `current_run()` plus one `get_items` call.
+META and the C# catalogue blocks of a run never change (a run's items are immutable), so they
+are cached by run id for as long as the process lives; only the CURRENT pointer has a TTL (in
+the store). A warm request therefore costs the store's cached `current_run()` plus its own
+`get_items` calls (at most two for a recommendation). A release whose META names an item schema
+this code does not read is refused with a 503 (items.check_schema), never misread.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from spotrec_serving.catalogue import Catalogue
 from spotrec_serving.errors import BadRequest, ServiceUnavailable
-from spotrec_serving.items import META_KEY
+from spotrec_serving.items import META_KEY, SchemaError, catalogue_key, check_schema
 from spotrec_serving.store import ItemStore, NoReleaseError, StoreError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +27,8 @@ UNAVAILABLE_MESSAGE = "the recommendation store is unavailable; try again later"
 # Keyed by (id(store), run_id); the value keeps the store alive so its id cannot be reused
 # by another store while the entry exists.
 _meta_cache: OrderedDict[tuple[int, str], tuple[ItemStore, dict]] = OrderedDict()
+_catalogue_cache: OrderedDict[tuple[int, str], tuple[ItemStore, Catalogue]] = OrderedDict()
+_CATALOGUE_CACHE_SIZE = 2  # the current run and the one before it (a pointer move in flight)
 _lock = threading.Lock()
 
 
@@ -68,14 +74,57 @@ def current_release(store: ItemStore) -> Release:
     cache_key = (id(store), run_id)
     with _lock:
         cached = _meta_cache.get(cache_key)
-        if cached is not None and cached[0] is store:
+        if cached is not None and cached[0] is store and not _expired(cached[1]):
             _meta_cache.move_to_end(cache_key)
             return Release(run_id, cached[1])
+        # (an expired META is read again: `spotrec publish --renew` may have extended the run)
     meta = fetch_items(store, run_id, [META_KEY]).get(META_KEY)
-    if meta is None:
+    if not isinstance(meta, dict):
         raise ServiceUnavailable(f"release {run_id} has no META item (incomplete release)")
+    try:
+        check_schema(meta)
+    except SchemaError as exc:
+        logger.warning("refusing release: %s", exc)
+        raise ServiceUnavailable(str(exc)) from exc
+    _check_not_expired(meta)
     with _lock:
         _meta_cache[cache_key] = (store, meta)
         while len(_meta_cache) > _CACHE_SIZE:
             _meta_cache.popitem(last=False)
     return Release(run_id, meta)
+
+
+def _expired(meta: dict[str, Any]) -> bool:
+    expires_at = meta.get("expires_at")
+    return expires_at is not None and time.time() >= expires_at
+
+
+def _check_not_expired(meta: dict[str, Any]) -> None:
+    """A DynamoDB release past its TTL may be partly deleted already: refuse it whole."""
+    if _expired(meta):
+        raise ServiceUnavailable(
+            f"release {meta.get('run_id')} has expired (DynamoDB TTL); publish a new release"
+        )
+
+
+def release_catalogue(store: ItemStore, release: Release) -> Catalogue:
+    """The run's catalogue columns: fetched once per process and run (one get_items of its C#
+    blocks, <= 100 of them: 409,600 tracks), then served from memory."""
+    cache_key = (id(store), release.run_id)
+    with _lock:
+        cached = _catalogue_cache.get(cache_key)
+        if cached is not None and cached[0] is store:
+            return cached[1]
+    keys = [catalogue_key(b) for b in range(int(release.meta["catalogue_blocks"]))]
+    blocks: dict[str, object] = {}
+    for start in range(0, len(keys), 100):
+        blocks.update(fetch_items(store, release.run_id, keys[start : start + 100]))
+    missing = [k for k in keys if not isinstance(blocks.get(k), bytes)]
+    if missing:
+        raise ServiceUnavailable(f"release {release.run_id} lacks catalogue items {missing[:3]}")
+    catalogue = Catalogue.from_blocks([blocks[k] for k in keys], release.meta["feature_ranges"])
+    with _lock:
+        _catalogue_cache[cache_key] = (store, catalogue)
+        while len(_catalogue_cache) > _CATALOGUE_CACHE_SIZE:
+            _catalogue_cache.popitem(last=False)
+    return catalogue

@@ -1,34 +1,48 @@
 """Track search on the first letters of words, using only the precomputed S# index items.
 
 The batch job wrote, for every prefix (length 1..search_max_prefix) of every normalized word of
-a track's name and artists, an item ``S#<prefix>`` holding the most popular matching tracks
-(capped at search_cap) and the full match count. A query is answered without scanning:
+a track's name and artists, an item ``S#<prefix>`` holding the catalogue indexes of the most
+popular matching tracks (capped at search_cap) and the full match count. A query costs two
+get_items calls and no scan:
 
 1. normalize the query into words (case- and accent-insensitive, items.normalize_text);
-2. fetch, in ONE get_items call, the prefix items of the (up to) MAX_LOOKUP_WORDS longest
-   distinct words, truncated to search_max_prefix; long words are usually the most selective;
-3. keep the item with the fewest matches (the most selective word) and filter its tracks so
-   that EVERY query word prefixes some word of the track's name or artists.
+2. fetch, in ONE get_items call, every prefix item of the (up to) MAX_LOOKUP_WORDS longest
+   distinct words, truncated to search_max_prefix (<= 50 keys); a word's list is its longest
+   prefix present. The writer leaves out prefixes under a parent of <= search_leaf matches
+   (leaf pruning): a word resolved to such a shorter "leaf" prefix is checked on text below,
+   and a longer prefix absent under a non-leaf parent means no track matches;
+3. the matches are the tracks of the most selective item (fewest matches) that are also in
+   every other word's item, in popularity order;
+4. fetch, in ONE more call, the ``T#`` items of the page (or, when a query word is longer than
+   search_max_prefix, of the first 100 matches, which are then filtered on the full words).
 
 `total` is exact for a single word of at most search_max_prefix letters (the index counted it).
-Otherwise it counts the matches found among the selective item's tracks, which is exact unless
-that item was capped, in which case it is a lower bound. Paging can reach only the tracks the
-index kept, so `next` is null once they are exhausted.
+Otherwise it counts the matches found, which is exact unless an item was capped (then it is a
+lower bound: the intersection only sees each word's search_cap most popular tracks). Paging can
+reach only the tracks found, so `next` is null once they are exhausted.
 """
 
 from __future__ import annotations
 
-from spotrec_serving.items import TrackSummary, normalize_text, search_key
-from spotrec_serving.release import current_release, fetch_items
+from array import array
+
+from spotrec_serving.items import (
+    TrackSummary,
+    normalize_text,
+    search_key,
+    track_key,
+    unpack_search,
+)
+from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import search_page, track_object
 from spotrec_serving.store import ItemStore
 
 MAX_LOOKUP_WORDS = 5
+MAX_RESULTS_FILTERED = 100  # one get_items call: the matches filtered on words past the prefix
 
 
 def matches_all(encoded_summary: list, query_words: list[str]) -> bool:
-    """Every query word prefixes a word of the name or artists. Works on the encoded summary
-    (name at 1, artists at 2) with one normalization per track: this is the per-request loop."""
+    """Every query word prefixes a word of the name or artists (name at 1, artists at 2)."""
     text = " ".join([encoded_summary[1], *encoded_summary[2]])
     words = normalize_text(text).split()
     return all(any(word.startswith(q) for word in words) for q in query_words)
@@ -39,19 +53,53 @@ def search_tracks(
 ) -> dict:
     release = current_release(store)
     max_prefix = int(release.meta["search_max_prefix"])
+    leaf = int(release.meta.get("search_leaf", 0))
     distinct = sorted(set(words), key=lambda w: (-len(w), w))
-    lookups = {w: search_key(w[:max_prefix]) for w in distinct[:MAX_LOOKUP_WORDS]}
-    docs = fetch_items(store, release.run_id, sorted(set(lookups.values())))
-    if len(docs) < len(set(lookups.values())):  # some word prefixes nothing in the catalogue
-        return search_page([], 0, query, limit, offset, 0, base_url)
-    selective_word = min(lookups, key=lambda w: (docs[lookups[w]]["total"], -len(w), w))
-    doc = docs[lookups[selective_word]]
-    candidates = doc["items"]
-    if len(distinct) == 1 and len(selective_word) <= max_prefix:
-        matches, total = candidates, int(doc["total"])
+    looked_up = distinct[:MAX_LOOKUP_WORDS]
+    # Every prefix of each word (<= 5 x 10 keys): the longest one present is the word's list.
+    prefixes = {w: [w[:n] for n in range(1, min(len(w), max_prefix) + 1)] for w in looked_up}
+    keys = sorted({search_key(p) for ps in prefixes.values() for p in ps})
+    docs = fetch_items(store, release.run_id, keys)
+    resolved: dict[str, tuple[str, int, array]] = {}
+    for word, word_prefixes in prefixes.items():
+        present = [p for p in word_prefixes if search_key(p) in docs]
+        if not present:
+            return search_page([], 0, query, limit, offset, 0, base_url)
+        total, indexes = unpack_search(docs[search_key(present[-1])])
+        if present[-1] != word_prefixes[-1] and total > leaf:  # a longer prefix matches nothing
+            return search_page([], 0, query, limit, offset, 0, base_url)
+        resolved[word] = (present[-1], total, indexes)
+    selective_word = min(resolved, key=lambda w: (resolved[w][1], -len(w), w))
+    _, total, candidates = resolved[selective_word]
+    others = [
+        set(resolved[w][2]) for w in resolved if resolved[w][0] != resolved[selective_word][0]
+    ]
+    matches = [i for i in candidates if all(i in other for other in others)]
+    # Words the index cannot check exactly (past the prefix length or the words looked up, or
+    # resolved to a shorter "leaf" prefix) are checked on the tracks' text.
+    if (
+        len(distinct) > MAX_LOOKUP_WORDS
+        or any(len(w) > max_prefix for w in distinct)
+        or any(resolved[w][0] != w for w in resolved)
+    ):
+        shown = _summaries(store, release.run_id, release, matches[:MAX_RESULTS_FILTERED])
+        filtered = [s for s in shown if matches_all(s, distinct)]
+        page, available = filtered[offset : offset + limit], len(filtered)
+        total = available
     else:
-        matches = [s for s in candidates if matches_all(s, distinct)]
-        total = len(matches)
-    shown = matches[offset : offset + limit]
-    page = [track_object(TrackSummary.decode(encoded), base_url) for encoded in shown]
-    return search_page(page, total, query, limit, offset, len(matches), base_url)
+        if len(resolved) > 1:
+            total = len(matches)
+        page = _summaries(store, release.run_id, release, matches[offset : offset + limit])
+        available = len(matches)
+    items = [track_object(TrackSummary.decode(encoded), base_url) for encoded in page]
+    return search_page(items, total, query, limit, offset, available, base_url)
+
+
+def _summaries(store: ItemStore, run_id: str, release, indexes: list[int]) -> list[list]:
+    """The encoded summaries of catalogue indexes, in order (one get_items call)."""
+    if not indexes:
+        return []
+    catalogue = release_catalogue(store, release)
+    keys = [track_key(catalogue.track_id(i)) for i in indexes]
+    docs = fetch_items(store, run_id, keys)
+    return [docs[key]["track"] for key in keys if key in docs]

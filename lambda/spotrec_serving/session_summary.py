@@ -4,17 +4,18 @@ One JSON document per session, kept current by the write path (POST /v1/events) 
 GET /v1/recommendations?session_id=S in the SAME store call as the neighbour lists, so session
 awareness costs no extra round trip. To make that possible the write path puts into the summary
 what the read path would otherwise have to look up: each liked/saved track's top neighbours
-(as encoded TrackSummaries, so they can be recommended as they are) and each skipped track's
-song id and close neighbour ids. Pure functions; the stores only load and save the document.
+(track ids with their scores: ids, not a run's catalogue indexes, because a summary outlives a
+release; the reader maps them through the cached catalogue) and each skipped track's song id and
+close neighbour ids. Pure functions; the stores only load and save the document.
 
 Document (all lists oldest first)::
 
     {"events":  [[key, track_id, song_id, event, timestamp_ms], ...]   # the last 50
-     "liked":   [[track_id, weight, [[score, summary], ...]], ...]      # newest 10 likes/saves
+     "liked":   [[track_id, weight, [[score, neighbour id], ...]], ...] # newest 10 likes/saves
      "skipped": [[track_id, song_id, [neighbour id, ...]], ...]         # newest 100 skips
      "shown":   [track_id, ...]}                                        # newest 200 impressions
 
-Size: at most ~10 x 10 summaries (~25 KB) + small lists; ``encode_summary`` trims the oldest
+Size: at most ~10 x 10 neighbour ids (~3 KB) + small lists; ``encode_summary`` trims the oldest
 entries until the JSON fits MAX_SUMMARY_BYTES (well under DynamoDB's 400 KB item limit).
 """
 
@@ -40,7 +41,13 @@ class Enrichment:
     """What the write path read from the current release for one track."""
 
     song_id: str
-    neighbours: list = field(default_factory=list)  # [[score, encoded summary], ...] rank order
+    neighbours: list = field(default_factory=list)  # [[score, track id], ...] rank order
+
+
+def neighbour_id(entry: str | list) -> str:
+    """A stored neighbour's track id: an id, or (summaries written before the compact layout)
+    an encoded TrackSummary, whose first field is the id."""
+    return entry if isinstance(entry, str) else entry[0]
 
 
 def empty_summary() -> dict:
@@ -74,7 +81,7 @@ def apply_events(
             result["liked"].append([event.track_id, LIKE_WEIGHTS[event.event], neighbours])
         elif event.event == "skip":
             result["skipped"] = [e for e in result["skipped"] if e[0] != event.track_id]
-            near = [encoded[0] for _, encoded in info.neighbours[:MAX_SKIP_NEIGHBOURS]]
+            near = [neighbour_id(n) for _, n in info.neighbours[:MAX_SKIP_NEIGHBOURS]]
             result["skipped"].append([event.track_id, info.song_id, near])
         if event.impression:
             shown = [t for t in result["shown"] if t not in set(event.impression)]

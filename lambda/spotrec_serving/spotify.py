@@ -5,16 +5,41 @@ Only the fields we can fill truthfully are present; `genres` and `score` are our
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
 from spotrec_serving.items import TrackSummary
+from spotrec_serving.names import artist_id
 
 OPEN_SPOTIFY_TRACK = "https://open.spotify.com/track/"
 
 
 def track_href(base_url: str, track_id: str) -> str:
     return f"{base_url}/v1/tracks/{track_id}"
+
+
+def artist_href(base_url: str, artist: str) -> str:
+    return f"{base_url}/v1/artists/{artist}"
+
+
+@functools.lru_cache(maxsize=65536)
+def cached_artist_id(name: str) -> str:
+    """names.artist_id (a SHA-256) once per name and process: a 100-track page names ~130."""
+    return artist_id(name)
+
+
+def simplified_artist(name: str, base_url: str) -> dict:
+    """Spotify's simplified artist object; the id is derived from the name (names.artist_id)."""
+    id_ = cached_artist_id(name)
+    return {
+        "id": id_,
+        "name": name,
+        "uri": f"spotify:artist:{id_}",
+        "href": artist_href(base_url, id_),
+        "type": "artist",
+        # no external_urls: the id is ours, not Spotify's, so an open.spotify.com link is dead
+    }
 
 
 def track_object(summary: TrackSummary, base_url: str, score: float | None = None) -> dict:
@@ -25,7 +50,7 @@ def track_object(summary: TrackSummary, base_url: str, score: float | None = Non
         "type": "track",
         "href": track_href(base_url, summary.id),
         "external_urls": {"spotify": OPEN_SPOTIFY_TRACK + summary.id},
-        "artists": [{"name": name, "type": "artist"} for name in summary.artists],
+        "artists": [simplified_artist(name, base_url) for name in summary.artists],
         "album": {"name": summary.album, "type": "album"},
         "duration_ms": summary.duration_ms,
         "explicit": summary.explicit,

@@ -89,7 +89,7 @@ class SqliteStore:
             keep = {run_id, self._current}
             self._run_connections = {r: c for r, c in self._run_connections.items() if r in keep}
 
-    def get_items(self, run_id: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def get_items(self, run_id: str, keys: Sequence[str]) -> dict[str, Any]:
         if len(keys) > MAX_KEYS_PER_CALL:
             raise ValueError(f"get_items takes at most {MAX_KEYS_PER_CALL} keys, got {len(keys)}")
         if not keys:
@@ -105,4 +105,9 @@ class SqliteStore:
                 ).fetchall()
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read items from {self.path}: {exc}") from exc
-        return {pk[len(prefix) :]: json.loads(body) for pk, body in rows}
+        return {pk[len(prefix) :]: decode_body(body) for pk, body in rows}
+
+
+def decode_body(body: str | bytes) -> dict[str, Any] | bytes:
+    """A JSON document (TEXT) or packed bytes (BLOB), as items.py defines them."""
+    return body if isinstance(body, bytes) else json.loads(body)

@@ -26,8 +26,9 @@ class ItemStore(Protocol):
         """The run id of the CURRENT release. May be cached for a short, documented TTL."""
         ...
 
-    def get_items(self, run_id: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Documents for up to MAX_KEYS_PER_CALL logical keys of one run, in one round trip.
+    def get_items(self, run_id: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Documents for up to MAX_KEYS_PER_CALL logical keys of one run, in one round trip:
+        a dict for a JSON item, bytes for a packed one (items.py says which keys are which).
 
         Missing keys are simply absent from the result (an unknown track is not an error here).
         """

@@ -21,6 +21,7 @@ import pytest
 from serve_support import serving, write_build
 from spotrec import server as srv
 from spotrec.errors import SpotrecError
+from spotrec_serving.names import artist_id
 
 
 def fetch(server: srv.SpotrecHTTPServer, method: str, target: str, body: bytes | None = None):
@@ -456,7 +457,9 @@ def test_real_handler_answers_over_http(tiny_server):
     assert (
         status == 200
         and body["name"] == "Delta Song"
-        and body["artists"] == [{"name": "Di", "type": "artist"}]
+        and [(a["name"], a["id"], a["uri"]) for a in body["artists"]]
+        == [("Di", artist_id("Di"), f"spotify:artist:{artist_id('Di')}")]
+        and body["artists"][0]["href"] == f"{tiny_server.url}/v1/artists/{artist_id('Di')}"
     )
 
     status, body = get_json(tiny_server, f"/v1/tracks?ids={alpha},{delta}")

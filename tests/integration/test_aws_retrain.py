@@ -4,7 +4,6 @@ moto server: train -> 3 neighbour shards, each in its own work dir like separate
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -45,10 +44,11 @@ def retrain(stage: str, work: Path, **extra: str) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
 
 
-def sqlite_neighbour_lists(store: Path) -> dict[str, dict]:
+def sqlite_neighbour_lists(store: Path) -> dict[str, bytes]:
+    """The packed N# lists (items.py), byte for byte."""
     with sqlite3.connect(store) as connection:
         rows = connection.execute("SELECT pk, body FROM items WHERE pk LIKE '%#N#cosine#%'")
-        return {pk.split("#", 1)[1]: json.loads(body) for pk, body in rows}
+        return {pk.split("#", 1)[1]: body for pk, body in rows}
 
 
 def test_staged_sharded_retrain_publishes_the_unsharded_result(tmp_path):

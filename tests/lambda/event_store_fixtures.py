@@ -13,12 +13,14 @@ from lambda_fixtures import RUN_ID, release_items
 from aws_support import DUMMY_CREDENTIALS, REGION, create_events_table, create_template_table
 
 ITEMS_TABLE, EVENTS_TABLE = "spotrec-items", "spotrec-events"
+FAR_FUTURE = 4_102_444_800  # 2100-01-01: the TTL attribute publish writes with every item
 
 
 def load_release(client, table: str = ITEMS_TABLE) -> None:
-    for logical, body in release_items():
-        item = {"pk": {"S": f"{RUN_ID}#{logical}"}, "run_id": {"S": RUN_ID}}
-        client.put_item(TableName=table, Item=item | {"body": {"S": json.dumps(body)}})
+    from spotrec.writers.dynamo_write import to_dynamo_item
+
+    for logical, body in release_items():  # packed lists as B, JSON as S, as publish writes
+        client.put_item(TableName=table, Item=to_dynamo_item(RUN_ID, logical, body, FAR_FUTURE))
     current = {"pk": {"S": "CURRENT"}, "run_id": {"S": RUN_ID}}
     client.put_item(TableName=table, Item=current | {"body": {"S": json.dumps({"run_id": RUN_ID})}})
 

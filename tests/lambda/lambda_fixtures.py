@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from spotrec.writers.items import ReleaseCatalogue, build_search_index
-from spotrec_serving.items import META_KEY, genre_key, neighbours_key, search_key, track_key
+from spotrec.writers.items import ListsByIndex, ReleaseCatalogue, assemble_release
+from spotrec_serving.items import genre_key, pack_list
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 RUN_ID = "20240101T000000Z-test0001"
@@ -108,48 +108,53 @@ def summary(track_id: str) -> list:
     ]
 
 
-def release_items() -> list[tuple[str, dict]]:
-    items: list[tuple[str, dict]] = [
-        (
-            META_KEY,
-            {
-                "run_id": RUN_ID,
-                "created": "2024-01-01T00:00:00Z",
-                "models": ["cosine", "blend"],
-                "default_model": "cosine",
-                "top_n": 5,
-                "genres": sorted(GENRE_LISTS),
-                "tracks": len(TRACKS),
-                "search_max_prefix": 10,
-                "search_cap": 200,
-            },
-        )
-    ]
-    for track_id in TRACKS:
-        items.append((track_key(track_id), {"track": summary(track_id), "features": FEATURES}))
-    for model, lists in NEIGHBOURS.items():
-        for seed in TRACKS:
-            ranked = lists.get(seed, [])
-            body = {
-                "seed": summary(seed),
-                "items": [[round(0.9 - 0.1 * r, 6), summary(t)] for r, t in enumerate(ranked)],
-            }
-            items.append((neighbours_key(model, seed), body))
-        for genre, members in GENRE_LISTS.items():
-            body = {"seed": None, "items": [[1.0, summary(t)] for t in members]}
-            items.append((genre_key(model, genre), body))
-    catalogue = ReleaseCatalogue(
+def catalogue() -> ReleaseCatalogue:
+    return ReleaseCatalogue(
         ids=list(TRACKS),
         summaries=[summary(t) for t in TRACKS],
         popularity=[TRACKS[t][3] for t in TRACKS],
         genres=[summary(t)[7] for t in TRACKS],
         song_ids=[TRACKS[t][5] for t in TRACKS],
-        features=[FEATURES] * len(TRACKS),
+        features=[dict(FEATURES, energy=0.1 * n) for n in range(len(TRACKS))],
     )
-    for prefix, (total, kept) in build_search_index(catalogue, 10, 200).items():
-        body = {"total": total, "items": [catalogue.summaries[i] for i in kept]}
-        items.append((search_key(prefix), body))
-    return items
+
+
+def release_items() -> list[tuple[str, dict | bytes]]:
+    """The release the batch writer makes from these lists (assemble_release), with the genre
+    lists replaced by the hand-made GENRE_LISTS."""
+    position = {track_id: i for i, track_id in enumerate(TRACKS)}
+
+    def table(lists: dict[str, list[str]]):
+        scored = {
+            position[seed]: (
+                [position[t] for t in ranked],
+                [0.9 - 0.1 * r for r in range(len(ranked))],
+            )
+            for seed, ranked in lists.items()
+        }
+        return lambda: ListsByIndex(scored, len(TRACKS))
+
+    meta = {
+        "run_id": RUN_ID,
+        "created": "2024-01-01T00:00:00Z",
+        "default_model": "cosine",
+        "top_n": 5,
+    }
+    items = dict(
+        assemble_release(
+            catalogue(),
+            {model: table(lists) for model, lists in NEIGHBOURS.items()},
+            meta,
+            search_max_prefix=10,
+            search_cap=200,
+        )
+    )
+    for model in NEIGHBOURS:
+        for genre, members in GENRE_LISTS.items():
+            packed = pack_list(None, [position[t] for t in members], [1.0] * len(members))
+            items[genre_key(model, genre)] = packed
+    meta_first = sorted(items.items(), key=lambda kv: kv[0] != "META")  # names the run id
+    return meta_first
 
 
 LAMBDA_CONTEXT = SimpleNamespace(

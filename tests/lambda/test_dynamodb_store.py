@@ -154,3 +154,32 @@ def test_import_and_construction_make_no_client():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_the_same_release_answers_identically_from_dynamodb_and_sqlite(client, store_file):
+    """The fixture release written to both stores by the batch writers: packed (B) and JSON (S)
+    bodies come back byte-identical, so every answer is the same."""
+    from lambda_fixtures import RUN_ID, A, B, C, D, release_items
+
+    from spotrec.writers.dynamo_write import to_dynamo_item, write_items
+    from spotrec_serving.recommend import RecommendationRequest, recommend
+    from spotrec_serving.search import search_tracks
+    from spotrec_serving.sqlite_store import SqliteStore
+
+    items = [to_dynamo_item(RUN_ID, key, body, 2**31) for key, body in release_items()]
+    assert {"B", "S"} <= {next(iter(item["body"])) for item in items}
+    write_items(client, TABLE, items, workers=1)
+    put(client, "CURRENT", {"run_id": RUN_ID, "previous": []}, run_id=RUN_ID)
+    stores = [DynamoDBStore(TABLE, client=client), SqliteStore(store_file)]
+    requests = [
+        RecommendationRequest(seed_tracks=(A, B), limit=5),
+        RecommendationRequest(seed_tracks=(A, C), seed_genres=("rock",), per_seed=2),
+        RecommendationRequest(seed_genres=("pop",), model="blend"),
+    ]
+    answers = [
+        [recommend(store, "http://x", request) for request in requests]
+        + [search_tracks(store, "http://x", q, q.split(), 20, 0) for q in ("be", "hello good")]
+        for store in stores
+    ]
+    assert answers[0] == answers[1]
+    assert [t["id"] for t in answers[0][0]["tracks"]][:2] == [C, D]  # as test_recommend

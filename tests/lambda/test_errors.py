@@ -132,3 +132,46 @@ def test_unexpected_failure_is_a_bare_500(handler, monkeypatch):
     status, body, _ = handler(load_event("search"))
     assert (status, body) == (500, {"error": {"status": 500, "message": "internal server error"}})
     assert search.search_tracks is not explode
+
+
+def store_with_meta(tmp_path, meta_changes: dict):
+    """The fixture release with META edited (a release another spotrec version wrote)."""
+    from lambda_fixtures import release_items
+
+    from spotrec.writers.sqlite import write_store
+
+    items = [
+        (key, {**body, **meta_changes} if key == "META" else body) for key, body in release_items()
+    ]
+    return write_store(tmp_path, items)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"schema": 1}, "uses item schema 1; this API reads schema 2"),
+        ({"schema": 3}, "uses item schema 3"),
+        ({"expires_at": 1_000_000_000}, "has expired"),
+    ],
+)
+def test_a_release_this_code_cannot_read_is_a_503_on_every_route(
+    handler, monkeypatch, tmp_path, changes, fragment
+):
+    monkeypatch.setenv("SPOTREC_STORE", str(store_with_meta(tmp_path, changes)))
+    for event in ("recommend", "search", "genres", "track"):
+        assert_error(handler(load_event(event)), 503, fragment)
+
+
+def test_a_release_without_a_schema_field_is_the_old_layout_and_refused(monkeypatch, tmp_path):
+    from spotrec_serving.errors import ServiceUnavailable
+    from spotrec_serving.release import current_release
+
+    class OldStore:
+        def current_run(self):
+            return "old-run"
+
+        def get_items(self, run_id, keys):
+            return {"META": {"run_id": run_id, "models": ["cosine"], "genres": []}}
+
+    with pytest.raises(ServiceUnavailable, match="schema 1"):
+        current_release(OldStore())

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from event_store_fixtures import stores
+from event_store_fixtures import EVENTS_TABLE, ITEMS_TABLE, stores
 from lambda_fixtures import H2, HG, A, B, C, D, E, G, H, K
 
 from spotrec_serving.event_ingest import record_events
@@ -132,9 +132,17 @@ def test_dynamodb_reads_lists_and_summary_in_one_batch_get(store_file, tmp_path,
     with stores("dynamodb", store_file, tmp_path, monkeypatch) as (items, events, client):
         record_events(items, events, SESSION, [ev(H2, "skip", 1)])
         items.current_run()  # warm the CURRENT cache, as a warm Lambda has it
-        calls: list[str] = []
+        calls: list[tuple[str, list[str]]] = []
         client.meta.events.register(
-            "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+            "before-parameter-build.dynamodb.*",
+            lambda model, params, **_: calls.append(
+                (model.name, sorted(params.get("RequestItems", {})))
+            ),
         )
         answer = ask(items, events, A, B)
-        assert H not in answer and calls == ["BatchGetItem"]
+        # Two round trips: the lists with the session summary, then the picked tracks' T# items.
+        assert H not in answer
+        assert calls == [
+            ("BatchGetItem", sorted([ITEMS_TABLE, EVENTS_TABLE])),
+            ("BatchGetItem", [ITEMS_TABLE]),
+        ]

@@ -72,9 +72,12 @@ def test_the_recorded_event_lands_in_the_store_and_the_session_summary(post, eve
     ]
     summary = store.get_summary(SESSION)
     liked_track, weight, neighbours = summary["liked"][0]
-    # The write path copied A's cosine neighbours (C, E, B, H, D) into the summary.
+    # The write path copied A's cosine neighbours (C, E, B, H, D) into the summary, as track ids
+    # (read from the packed list through the catalogue) with their scores.
     assert liked_track == A and weight == 1.0
-    assert [n[1][0] for n in neighbours] == [C, E, B, H, D]
+    assert [n[1] for n in neighbours] == [C, E, B, H, D]
+    # scores: packed as u8 codes, at most (0.9 - 0.5) / 510 off (items.py)
+    assert [n[0] for n in neighbours] == pytest.approx([0.9, 0.8, 0.7, 0.6, 0.5], abs=0.4 / 510)
 
 
 def test_a_retried_like_counts_once_with_or_without_a_client_id(post, events_db):
@@ -211,3 +214,15 @@ def test_no_junk_body_gets_a_500(post, events_db):
         assert status in (200, 400), (payload, answer)
         if status == 400:
             assert answer["error"]["status"] == 400 and answer["error"]["message"]
+
+
+def test_the_events_handler_starts_its_own_request_budget(post):
+    """A thread that ran an earlier request (spotrec serve, benchmarks) must not carry its spent
+    DynamoDB deadline into POST /v1/events: the handler starts a fresh one."""
+    import time
+
+    from spotrec_serving import config
+
+    config.start_request(budget=-1.0)  # a spent deadline, as an earlier request leaves it
+    assert post(body({"track_id": A, "event": "play"}))[0] == 200
+    assert config._request.deadline > time.monotonic()

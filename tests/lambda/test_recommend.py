@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lambda_fixtures import A2, H2, HG, A, B, C, D, E, F, G, H, K, load_event, with_query
 
-from spotrec_serving.items import TrackSummary
+from spotrec_serving.catalogue import Candidate
 from spotrec_serving.recommend import SeedList, fuse_reciprocal_rank, interleave_per_seed
 
 
@@ -65,8 +65,8 @@ def test_model_parameter_selects_lists(handler):
     assert recommended(handler, seed_tracks=A, model="cosine") == default
 
 
-def track(n: int, song: str | None = None) -> TrackSummary:
-    return TrackSummary(f"t{n}", "", (), "", 0, False, 0, (), song or f"s{n}")
+def track(n: int, song: int | None = None) -> Candidate:
+    return Candidate(n, n if song is None else song, catalogue=None)
 
 
 def seed_list(*numbers: int) -> SeedList:
@@ -76,22 +76,25 @@ def seed_list(*numbers: int) -> SeedList:
 def test_fusion_prefers_agreement_between_seeds():
     # 3 is second in both lists; 1 and 2 are first in one list only.
     fused = fuse_reciprocal_rank([seed_list(1, 3), seed_list(2, 3)], limit=10)
-    assert [s.id for _, s in fused] == ["t3", "t1", "t2"]
+    assert [f"t{s.index}" for _, s in fused] == ["t3", "t1", "t2"]
     assert fused[0][0] == 2 / 62
 
 
 def test_fusion_merges_variants_at_song_level():
-    first = SeedList("x", "TRACK", 1, [(1.0, track(1, song="song"))])
-    second = SeedList("y", "TRACK", 2, [(1.0, track(5)), (1.0, track(2, song="song"))])
+    first = SeedList("x", "TRACK", 1, [(1.0, track(1, song=99))])
+    second = SeedList("y", "TRACK", 2, [(1.0, track(5)), (1.0, track(2, song=99))])
     fused = fuse_reciprocal_rank([first, second], limit=10)
-    assert [s.id for _, s in fused] == ["t1", "t5"]  # one track for "song", its best-ranked id
+    assert [f"t{s.index}" for _, s in fused] == [
+        "t1",
+        "t5",
+    ]  # one track for "song", its best-ranked id
 
 
 def test_per_seed_total_is_capped_at_100():
     lists = [seed_list(*range(s * 100, s * 100 + 50)) for s in range(5)]
     picked = interleave_per_seed(lists, per_seed=30)
     assert len(picked) == 100
-    assert [s.id for _, s in picked[:5]] == ["t0", "t100", "t200", "t300", "t400"]
+    assert [f"t{s.index}" for _, s in picked[:5]] == ["t0", "t100", "t200", "t300", "t400"]
 
 
 class CountingStore:
@@ -109,14 +112,42 @@ class CountingStore:
         return self.inner.get_items(run_id, keys)
 
 
-def test_five_seed_request_is_one_get_items_call(store_file):
+def test_warm_five_seed_request_is_two_get_items_calls(store_file):
     from spotrec_serving.recommend import RecommendationRequest, recommend
     from spotrec_serving.sqlite_store import SqliteStore
 
     store = CountingStore(SqliteStore(store_file))
-    request = RecommendationRequest(seed_tracks=(A, B, C, E), seed_genres=("rock",))
-    recommend(store, "http://x", request)  # cold: also reads META once
+    request = RecommendationRequest(seed_tracks=(A, B, C, E), seed_genres=("rock",), limit=3)
+    recommend(store, "http://x", request)  # cold: also reads META and the C# blocks once
+    assert store.calls[1:3] == [("get_items", 1), ("get_items", 1)]
     store.calls.clear()
     result = recommend(store, "http://x", request)
-    assert store.calls == ["current_run", ("get_items", 5)]
-    assert len(result["tracks"]) > 0
+    # the 5 lists in one call, then the 3 picked tracks' T# items in one call
+    assert store.calls == ["current_run", ("get_items", 5), ("get_items", 3)]
+    assert len(result["tracks"]) == 3
+
+
+def test_every_candidate_has_its_features_within_the_documented_bound(store_file):
+    """The merge's per-candidate features (cached catalogue columns, u16 codes) against the
+    exact values of the T# items: integers exact, reals within items.feature_bound."""
+    from lambda_fixtures import TRACKS
+
+    from spotrec_serving.items import FEATURES, feature_bound, track_key
+    from spotrec_serving.release import current_release, release_catalogue
+    from spotrec_serving.sqlite_store import SqliteStore
+
+    store = SqliteStore(store_file)
+    release = current_release(store)
+    catalogue = release_catalogue(store, release)
+    docs = store.get_items(release.run_id, [track_key(t) for t in TRACKS])
+    ranges = release.meta["feature_ranges"]
+    assert ranges["energy"][:2] == [0.0, 1.1] and ranges["key"] == [5, 5, True]
+    for index, track_id in enumerate(TRACKS):
+        assert catalogue.track_id(index) == track_id
+        doc = docs[track_key(track_id)]
+        exact = {**doc["features"], "duration_ms": 200_000, "popularity": doc["track"][6]}
+        decoded = catalogue.features(index)
+        assert set(decoded) == set(FEATURES)
+        for name in FEATURES:
+            assert abs(decoded[name] - exact[name]) <= feature_bound(*ranges[name]) + 1e-12
+        assert decoded["popularity"] == exact["popularity"]  # integer: exact

@@ -19,6 +19,8 @@ from lambda_fixtures import (
     with_query,
 )
 
+from spotrec_serving.names import artist_id
+
 BASE = "https://1234567890.execute-api.us-east-1.amazonaws.com/prod"
 
 
@@ -56,6 +58,18 @@ def test_recommend_seed_objects(handler):
     assert (seed_b["id"], seed_b["initialPoolSize"], seed_b["afterFilteringSize"]) == (B, 5, 4)
 
 
+def artist(name: str) -> dict:
+    id_ = artist_id(name)
+    assert len(id_) == 22 and id_.isalnum()
+    return {
+        "id": id_,
+        "name": name,
+        "uri": f"spotify:artist:{id_}",
+        "href": f"{BASE}/v1/artists/{id_}",
+        "type": "artist",
+    }
+
+
 def test_track_object_shape(handler):
     status, body, _ = handler(load_event("track"))
     assert status == 200
@@ -66,7 +80,7 @@ def test_track_object_shape(handler):
         "type": "track",
         "href": f"{BASE}/v1/tracks/{C}",
         "external_urls": {"spotify": f"https://open.spotify.com/track/{C}"},
-        "artists": [{"name": "Beyoncé", "type": "artist"}, {"name": "JAY-Z", "type": "artist"}],
+        "artists": [artist("Beyoncé"), artist("JAY-Z")],
         "album": {"name": "Dangerously in Love", "type": "album"},
         "duration_ms": 200_000,
         "explicit": False,

@@ -62,22 +62,32 @@ class DictStore:
         return {k: self.items[k] for k in keys if k in self.items}
 
 
-def summary(track_id: str, name: str, artist: str, popularity: int) -> list:
-    return [track_id, name, [artist], "", 1000, False, popularity, [], track_id]
+def two_track_release(search_max_prefix: int) -> dict:
+    """Halo by Beyoncé (90) and Beyond the Sea by Bobby Darin (80), as the writer packs them."""
+    from spotrec.writers.items import ListsByIndex, ReleaseCatalogue, assemble_release
+
+    ids = ["1" * 22, "2" * 22]
+    summaries = [
+        [ids[0], "Halo", ["Beyoncé"], "", 1000, False, 90, [], "s1"],
+        [ids[1], "Beyond the Sea", ["Bobby Darin"], "", 1000, False, 80, [], "s2"],
+    ]
+    features = {name: 0.5 for name in ("acousticness", "danceability", "energy", "valence")}
+    features.update(instrumentalness=0.0, key=1, liveness=0.1, loudness=-5.0, mode=1)
+    features.update(speechiness=0.1, tempo=100.0, time_signature=4)
+    catalogue = ReleaseCatalogue(ids, summaries, [90, 80], [[], []], ["s1", "s2"], [features] * 2)
+    items = assemble_release(
+        catalogue,
+        {"m": lambda: ListsByIndex({}, 2)},
+        {"run_id": "run"},
+        search_max_prefix=search_max_prefix,
+    )
+    return dict(items)
 
 
 def test_query_word_longer_than_indexed_prefix_is_filtered():
     from spotrec_serving.search import search_tracks
 
-    beyonce = summary("1" * 22, "Halo", "Beyoncé", 90)
-    beyond = summary("2" * 22, "Beyond the Sea", "Bobby Darin", 80)
-    store = DictStore(
-        {
-            "META": {"search_max_prefix": 3, "models": ["m"]},
-            "S#bey": {"total": 2, "items": [beyonce, beyond]},
-            "S#hal": {"total": 1, "items": [beyonce]},
-        }
-    )
+    store = DictStore(two_track_release(search_max_prefix=3))
     page = search_tracks(store, "http://x", "beyonce", ["beyonce"], 20, 0)["tracks"]
     assert [t["name"] for t in page["items"]] == ["Halo"] and page["total"] == 1
     page = search_tracks(store, "http://x", "bey", ["bey"], 20, 0)["tracks"]
@@ -85,4 +95,26 @@ def test_query_word_longer_than_indexed_prefix_is_filtered():
     store.calls = 0
     page = search_tracks(store, "http://x", "beyo halo", ["beyo", "halo"], 20, 0)["tracks"]
     assert [t["name"] for t in page["items"]] == ["Halo"]
-    assert store.calls == 1  # both prefix items in one get_items call (META cached)
+    # both prefix items in one get_items call, the page's T# items in one more (META cached)
+    assert store.calls == 2
+
+
+def test_leaf_pruned_index_answers_like_the_full_index():
+    """The fixture catalogue indexed with every prefix (leaf 0) and with leaf pruning (leaf 50,
+    which keeps only 1-letter items here): the same answers, totals included."""
+    from lambda_fixtures import NEIGHBOURS, RUN_ID, catalogue
+
+    from spotrec.writers.items import ListsByIndex, assemble_release
+    from spotrec_serving.search import search_tracks
+
+    def release(leaf: int) -> DictStore:
+        tables = {model: (lambda: ListsByIndex({}, 12)) for model in NEIGHBOURS}
+        items = assemble_release(catalogue(), tables, {"run_id": RUN_ID}, search_leaf=leaf)
+        return DictStore(dict(items))
+
+    full, pruned = release(0), release(50)
+    assert len(full.items) > len(pruned.items) + 20
+    for query in ("be", "beyonce", "hello good", "let it", "crazy jay", "hello zzz", "z", "qq"):
+        words = query.split()
+        answers = [search_tracks(s, "http://x", query, words, 3, 0) for s in (full, pruned)]
+        assert answers[0] == answers[1], query

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from lambda_fixtures import A2, A, B, C, summary
+from lambda_fixtures import A2, A, B, C, release_items, summary
 
+from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.events import Event
-from spotrec_serving.items import TrackSummary
 from spotrec_serving.session import SEEN_FACTOR, adjust
 from spotrec_serving.session_summary import (
     MAX_EVENTS,
@@ -47,14 +47,23 @@ def test_the_summary_stays_under_its_byte_cap_and_keeps_the_newest_events():
     assert len(kept["events"]) == MAX_EVENTS and kept["events"][-1][0] == "k59"
 
 
-def pool(*tracks: str) -> list[tuple[float, TrackSummary]]:
-    return [(1.0 - 0.1 * i, TrackSummary.decode(summary(t))) for i, t in enumerate(tracks)]
+def fixture_catalogue() -> Catalogue:
+    """The hand-made release's catalogue columns, as the reader caches them."""
+    items = dict(release_items())
+    return Catalogue.from_blocks([items["C#0"]], items["META"]["feature_ranges"])
+
+
+def pool(catalogue: Catalogue, *tracks: str) -> list[tuple[float, Candidate]]:
+    return [
+        (1.0 - 0.1 * i, catalogue.candidate(catalogue.index_of(t))) for i, t in enumerate(tracks)
+    ]
 
 
 def test_adjust_drops_skipped_songs_and_demotes_what_was_played_or_shown():
     enrichment = {A2: Enrichment("song-a"), B: Enrichment("song-b")}  # as the write path reads
     state, _ = apply_events(None, [ev(1, A2, "skip"), ev(2, B, "play", shown=[C])], enrichment)
-    ranked = adjust(pool(A, B, C), state)
+    catalogue = fixture_catalogue()
+    ranked = adjust(pool(catalogue, A, B, C), state, catalogue)
     # A is a variant of the skipped A2: gone. B (played) and C (shown) keep their order, demoted.
     assert [t.id for _, t in ranked] == [B, C]
     assert ranked[0][0] == 0.9 * SEEN_FACTOR

@@ -45,14 +45,11 @@ def test_likes_raise_and_skips_lower_a_planted_taste(kind, world_store, tmp_path
             client = boto3.client("dynamodb", region_name=REGION)
             create_template_table(client, ITEMS_TABLE)
             create_events_table(client, EVENTS_TABLE)
-            import json
+            from spotrec.writers.dynamo_write import to_dynamo_item
 
             for logical, body in session_world.release_items():
-                pk = f"{session_world.RUN_ID}#{logical}"
-                item = {"pk": {"S": pk}, "run_id": {"S": session_world.RUN_ID}}
-                client.put_item(
-                    TableName=ITEMS_TABLE, Item=item | {"body": {"S": json.dumps(body)}}
-                )
+                item = to_dynamo_item(session_world.RUN_ID, logical, body, 4_102_444_800)
+                client.put_item(TableName=ITEMS_TABLE, Item=item)
             client.put_item(
                 TableName=ITEMS_TABLE,
                 Item={"pk": {"S": "CURRENT"}, "run_id": {"S": session_world.RUN_ID}},

@@ -59,7 +59,7 @@ def test_connection_is_read_only(tmp_path):
     store = SqliteStore(write_store(tmp_path, release("r1", 1)))
     store.current_run()
     with pytest.raises(Exception, match="readonly"):
-        store._connection.execute("DELETE FROM items")
+        store._connection.execute("DELETE FROM bodies")
 
 
 def test_missing_file_and_missing_release(tmp_path):

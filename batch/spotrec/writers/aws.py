@@ -1,18 +1,26 @@
 """Publish a build to S3 + DynamoDB as one atomic release, and roll it back.
 
-Order of a publish (each step only after the previous one succeeded):
+Order of a publish (each step only after the previous one succeeded; each phase logs its
+progress):
 
 1. verify the build directory against its manifest (build_files.load_build);
 2. copy its Parquet files, then its manifest, to s3://<bucket>/runs/<run_id>/ (SSE-S3);
 3. mark the run ``writing`` in its registry item, write every item of the run (BatchWriteItem,
-   25 at a time, unprocessed items retried with backoff + jitter);
+   25 at a time, unprocessed items retried with backoff + jitter), each with its TTL
+   (``expires_at`` = now + ``lifetime_days``), tallying items and a body digest per part;
 4. verify: per-kind counts against the manifest (T = tracks, N#<model> = tracks for every
-   model) and the run's item count in the table (GSI Query, Select=COUNT) = items written;
-5. mark the run ``complete``, then move CURRENT with a conditional PutItem (release.py);
-6. stamp the runs that fell out of the last ``keep`` with the TTL attribute.
+   model) and META's item_counts; every item acknowledged; a random sample of items read
+   back (strongly consistent) and compared by body digest. No per-page GSI count queries;
+5. mark the run ``complete`` with its per-part tallies, then move CURRENT with a conditional
+   PutItem (release.py);
+6. retire the runs that fell out of the last ``keep``: their registry says ``expired``. That is
+   O(1) per run: the items already carry their TTL, so nothing is written per item.
 
 A failure in 1-5 leaves CURRENT, and so what readers see, on the old run. The new run's
 partial items are invisible (no pointer names them); rerunning the publish overwrites them.
+A run must be replaced before its lifetime ends (the weekly retrain does; the publisher warns
+when the served run has less than RENEW_WARNING_DAYS left, ``--renew`` rewrites it with a fresh
+TTL, and readers refuse an expired run whole rather than serve a partly deleted one).
 """
 
 from __future__ import annotations
@@ -27,14 +35,16 @@ from typing import Any
 
 from spotrec.errors import SpotrecError
 from spotrec.writers import build_files, dynamo_write, release, stack_template
-from spotrec.writers.dynamo_write import PublishError
+from spotrec.writers.dynamo_write import PartTally, PublishError, Sampler
+from spotrec.writers.progress import Progress
 from spotrec_serving.items import META_KEY
 
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEP = 3
-EXPIRY_GRACE_SECONDS = 3600  # retired items outlive the pointer move by an hour
-VERIFY_TIMEOUT_SECONDS = 120.0  # a GSI is eventually consistent: poll the count this long
+DEFAULT_LIFETIME_DAYS = 90  # a run's items expire this long after its publish (DynamoDB TTL)
+RENEW_WARNING_DAYS = 30  # warn when the served run expires sooner than this
+READ_BACK_SAMPLE = 500  # items read back after the writes (5 BatchGetItem calls)
 
 ReleaseItems = Iterable[tuple[str, dict[str, Any]]]
 
@@ -48,6 +58,10 @@ class PublishResult:
     uploaded: bool = False
     previous: list[str] = field(default_factory=list)
     expired_runs: list[str] = field(default_factory=list)
+    read_back: int = 0
+    bytes_written: int = 0
+    expires_at: int = 0
+    phase_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -61,6 +75,8 @@ class Target:
     s3: Any = None
     workers: int = 4
     sleep: Callable[[float], None] = time.sleep
+    lifetime_days: int = DEFAULT_LIFETIME_DAYS
+    read_back: int = READ_BACK_SAMPLE
 
     def __post_init__(self) -> None:
         from spotrec_serving.dynamodb_store import make_client
@@ -71,8 +87,8 @@ class Target:
             self.s3 = make_client("s3", read_timeout=60)
 
 
-def ensure_resources(target: Target, template_path: Path | None, create_missing: bool) -> str:
-    """Check (or with create_missing, create) the table and bucket; return the GSI name."""
+def ensure_resources(target: Target, template_path: Path | None, create_missing: bool) -> None:
+    """Check (or with create_missing, create) the table and bucket."""
     from botocore.exceptions import ClientError
 
     template = stack_template.load_template(template_path) if create_missing else None
@@ -97,10 +113,7 @@ def ensure_resources(target: Target, template_path: Path | None, create_missing:
                 ) from exc
             region = target.s3.meta.region_name
             stack_template.create_bucket(target.s3, template, target.bucket, region)
-    for index in table.get("GlobalSecondaryIndexes", []):
-        if index["KeySchema"][0]["AttributeName"] == dynamo_write.ATTR_RUN_PART:
-            return index["IndexName"]
-    raise SpotrecError(f"table {target.table} lacks the run_part GSI that template.yaml declares")
+    del table  # described only to fail early and clearly
 
 
 def _kind(logical_key: str) -> str:
@@ -123,46 +136,64 @@ def _check_counts(build: build_files.Build, counts: Counter[str], declared: dict
             )
 
 
-def _verify_count(target: Target, index: str, run_id: str, written: int) -> None:
-    deadline = time.monotonic() + VERIFY_TIMEOUT_SECONDS
-    while True:
-        found = dynamo_write.count_run_items(target.dynamodb, target.table, index, run_id)
-        if found == written:
-            return
-        if found > written or time.monotonic() > deadline:
-            raise PublishError(
-                f"run {run_id}: the table holds {found} items of the run, {written} were "
-                "written; CURRENT not moved"
-            )
-        target.sleep(2.0)  # the GSI lags the table by a moment in real DynamoDB
+def _verify_read_back(target: Target, sample: dict[str, bytes], run_id: str) -> None:
+    with Progress("verify: read back a sample", total=len(sample)) as progress:
+        bad = dynamo_write.read_back(target.dynamodb, target.table, sample, target.sleep)
+        progress.update(len(sample))
+    if bad:
+        raise PublishError(
+            f"run {run_id}: {len(bad)} of {len(sample)} sampled items are missing or differ "
+            f"after the write (e.g. {bad[0]}); CURRENT not moved"
+        )
 
 
-def _expire_retired(target: Target, index: str, pointer: release.Pointer) -> list[str]:
-    """Best effort: the release is already live; a failure here is retried next publish."""
+def _expire_retired(target: Target, pointer: release.Pointer) -> list[str]:
+    """O(1) per run: the items carry their TTL from the publish; only the registry changes.
+    Best effort: the release is already live; a failure here is retried next publish."""
     expired = []
-    for run_id in pointer.retired:
-        registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
-        if registry.get("state") == "expired":
-            continue
-        try:
-            at = release.expiry_time(EXPIRY_GRACE_SECONDS)
-            count = dynamo_write.expire_run(target.dynamodb, target.table, index, run_id, at)
-            release.write_registry(
-                target.dynamodb, target.table, run_id, "expired", expires_at=at, items=count
-            )
-            expired.append(run_id)
-        except Exception as exc:
-            log.warning("could not expire run %s yet (%s); will retry next publish", run_id, exc)
+    with Progress("expiry: retire runs", total=len(pointer.retired), unit="runs") as progress:
+        for run_id in pointer.retired:
+            registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
+            progress.update()
+            if registry.get("state") == "expired":
+                continue
+            try:
+                release.write_registry(
+                    target.dynamodb,
+                    target.table,
+                    run_id,
+                    "expired",
+                    expires_at=registry.get("expires_at"),
+                    items=registry.get("items"),
+                )
+                expired.append(run_id)
+            except Exception as exc:
+                log.warning(
+                    "could not retire run %s yet (%s); will retry next publish", run_id, exc
+                )
     return expired
 
 
+def _warn_if_expiring(target: Target, run_id: str | None) -> None:
+    if not run_id:
+        return
+    registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
+    expires_at = registry.get("expires_at")
+    if expires_at and expires_at - time.time() < RENEW_WARNING_DAYS * 86400:
+        log.warning(
+            "run %s expires in %.0f days (DynamoDB TTL): publish a new build before then, "
+            "or rerun this publish with --renew",
+            run_id,
+            (expires_at - time.time()) / 86400,
+        )
+
+
 def _still_retiring(target: Target, pointer: release.Pointer) -> release.Pointer:
-    pending = [
-        run_id
-        for run_id in pointer.retired
-        if (release.read_registry(target.dynamodb, target.table, run_id) or {}).get("state")
-        != "expired"
-    ]
+    pending = []
+    for run_id in pointer.retired:  # a registry gone (its TTL passed) is a finished retirement
+        state = (release.read_registry(target.dynamodb, target.table, run_id) or {}).get("state")
+        if state not in (None, "expired"):
+            pending.append(run_id)
     return release.Pointer(pointer.run_id, pointer.revision, pointer.previous, pending)
 
 
@@ -174,7 +205,10 @@ def publish(
     create_missing: bool = False,
     template_path: Path | None = None,
     items: ReleaseItems | None = None,
+    renew: bool = False,
 ) -> PublishResult:
+    """Publish the build (see the module docstring). ``renew`` rewrites an already-current run
+    with a fresh TTL (identical bodies under the same keys, so readers never see a change)."""
     started = time.monotonic()
     if keep < 1:
         raise SpotrecError("--keep must be at least 1 (the current run)")
@@ -182,13 +216,17 @@ def publish(
         raise SpotrecError("publish needs --bucket (or SPOTREC_BUCKET)")
     build = build_files.load_build(build_dir)
     run_id = build.run_id
-    index = ensure_resources(target, template_path, create_missing)
+    ensure_resources(target, template_path, create_missing)
     read = release.read_pointer(target.dynamodb, target.table)
     registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
     result = PublishResult(run_id, "published")
+    phase = time.monotonic()
+    log.info("upload: copying the build to s3://%s/runs/%s/", target.bucket, run_id)
     result.uploaded = build_files.upload_build(target.s3, target.bucket, build)
-    if read.run_id == run_id and registry.get("state") == "complete":
+    result.phase_seconds["upload"] = time.monotonic() - phase
+    if read.run_id == run_id and registry.get("state") == "complete" and not renew:
         result.action, result.previous = "already-current", read.previous
+        _warn_if_expiring(target, run_id)
         result.seconds = time.monotonic() - started
         return result
 
@@ -198,36 +236,75 @@ def publish(
         items = iter_release_items(build_dir)
     counts: Counter[str] = Counter()
     declared: dict[str, int] = {}
+    expires_at = release.expiry_time(target.lifetime_days * 86400)
+    sampler, tally = Sampler(target.read_back), PartTally()
 
     def wire_items() -> Iterator[dict[str, Any]]:
         for logical_key, body in items:
             counts[_kind(logical_key)] += 1
             if logical_key == META_KEY:
                 declared.update(body.get("item_counts") or {})
-            yield dynamo_write.to_dynamo_item(run_id, logical_key, body)
+                body = {**body, "expires_at": expires_at}
+            item = dynamo_write.to_dynamo_item(run_id, logical_key, body, expires_at)
+            sampler.offer(item)
+            yield item
+
+    def acknowledged(batch: list[dict[str, Any]]) -> None:
+        for item in batch:
+            tally.add(item)
+        progress.update(len(batch))
 
     release.write_registry(
         target.dynamodb, target.table, run_id, "writing", manifest_sha256=build.manifest_sha256
     )
-    written, retries = dynamo_write.write_items(
-        target.dynamodb, target.table, wire_items(), workers=target.workers, sleep=target.sleep
-    )
+    phase = time.monotonic()
+    with Progress("writes: BatchWriteItem") as progress:
+        written, retries = dynamo_write.write_items(
+            target.dynamodb,
+            target.table,
+            wire_items(),
+            workers=target.workers,
+            sleep=target.sleep,
+            on_written=acknowledged,
+        )
+    result.phase_seconds["writes"] = time.monotonic() - phase
+    phase = time.monotonic()
     _check_counts(build, counts, declared)
-    _verify_count(target, index, run_id, written)
+    if written != sum(counts.values()) or sum(tally.counts) != written:
+        raise PublishError(
+            f"run {run_id}: {sum(counts.values())} items generated, {written} acknowledged; "
+            "CURRENT not moved"
+        )
+    _verify_read_back(target, sampler.sample, run_id)
+    result.phase_seconds["verify"] = time.monotonic() - phase
     release.write_registry(
         target.dynamodb,
         target.table,
         run_id,
         "complete",
+        expires_at=expires_at,
         items=written,
+        bytes=tally.bytes,
         counts=dict(counts),
+        parts=tally.as_dict(),
         manifest_sha256=build.manifest_sha256,
     )
-    new = release.promoted(_still_retiring(target, read), run_id, keep)
-    release.move_pointer(target.dynamodb, target.table, read, new, "publish")
+    phase = time.monotonic()
+    with Progress("pointer: move CURRENT", total=1, unit="moves") as progress:
+        new = release.promoted(_still_retiring(target, read), run_id, keep)
+        release.move_pointer(target.dynamodb, target.table, read, new, "publish")
+        progress.update()
+    result.phase_seconds["pointer"] = time.monotonic() - phase
     log.info("CURRENT -> %s (previous %s)", run_id, new.previous)
     result.items_written, result.write_retries, result.previous = written, retries, new.previous
-    result.expired_runs = _expire_retired(target, index, new)
+    result.read_back, result.bytes_written, result.expires_at = (
+        len(sampler.sample),
+        tally.bytes,
+        expires_at,
+    )
+    phase = time.monotonic()
+    result.expired_runs = _expire_retired(target, new)
+    result.phase_seconds["expiry"] = time.monotonic() - phase
     result.seconds = time.monotonic() - started
     return result
 
@@ -235,7 +312,7 @@ def publish(
 def rollback(target: Target) -> PublishResult:
     """Serve the previous kept run again; the run rolled back from is retired (expires)."""
     started = time.monotonic()
-    index = ensure_resources(target, None, create_missing=False)
+    ensure_resources(target, None, create_missing=False)
     read = release.read_pointer(target.dynamodb, target.table)
     new = release.rolled_back(_still_retiring(target, read))
     registry = release.read_registry(target.dynamodb, target.table, new.run_id) or {}
@@ -246,6 +323,6 @@ def rollback(target: Target) -> PublishResult:
     release.move_pointer(target.dynamodb, target.table, read, new, "rollback")
     log.info("CURRENT %s -> %s (rollback)", read.run_id, new.run_id)
     result = PublishResult(new.run_id, "rolled-back", previous=new.previous)
-    result.expired_runs = _expire_retired(target, index, new)
+    result.expired_runs = _expire_retired(target, new)
     result.seconds = time.monotonic() - started
     return result

@@ -1,16 +1,18 @@
-"""Low-level DynamoDB writes of one run: batch writes with retries, counting, TTL expiry.
+"""Low-level DynamoDB writes of one run: batch writes with retries, per-part tallies, read-back.
 
-Each data item carries, beside items.py's attributes, ``run_part = "<run_id>#NN"`` (NN =
-crc32(pk) mod RUN_PARTS). The table's only GSI, ``run_part-index`` (KEYS_ONLY), is keyed on
-it. That lets the publisher count a run's items (verification) and list them (TTL expiry)
-with Queries that touch that run alone, never a Scan of the table. Spreading one run over 16
-GSI partition keys keeps the index from becoming one hot partition that would throttle the
-publish (one GSI partition key value absorbs about 1,000 writes/s).
+Every data item is written with its TTL (``expires_at`` = publish time + the run lifetime), so
+retiring a run later costs nothing per item: DynamoDB deletes the items for free once the
+lifetime is over (see aws.py and docs/aws.md). The writer tallies the items it wrote per part
+(``part`` = crc32(pk) mod RUN_PARTS) with an order-independent digest of their bodies; the
+publisher stores the tallies in the run's registry and checks a random sample of items by
+reading them back, instead of counting the run on a GSI page by page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -21,10 +23,10 @@ from spotrec.errors import SpotrecError
 from spotrec.writers.items import ItemSizeError, encode_body
 from spotrec_serving.dynamodb_store import backoff_delays
 from spotrec_serving.items import ATTR_BODY, ATTR_PK, ATTR_RUN_ID, ATTR_TTL, physical_key
+from spotrec_serving.store import MAX_KEYS_PER_CALL
 
 log = logging.getLogger(__name__)
 
-ATTR_RUN_PART = "run_part"
 RUN_PARTS = 16
 BATCH_WRITE_LIMIT = 25  # DynamoDB's BatchWriteItem maximum
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit (names + values, UTF-8)
@@ -36,31 +38,39 @@ class PublishError(SpotrecError):
     """The publish could not complete; CURRENT was not moved."""
 
 
-def run_part(run_id: str, pk: str) -> str:
-    return f"{run_id}#{zlib.crc32(pk.encode()) % RUN_PARTS:02d}"
+def part_of(pk: str) -> int:
+    return zlib.crc32(pk.encode()) % RUN_PARTS
 
 
-def item_size(item: dict[str, dict[str, str]]) -> int:
+def item_size(item: dict[str, dict[str, Any]]) -> int:
     """DynamoDB's accounting: attribute name bytes + value bytes (numbers approximated)."""
     size = 0
     for name, value in item.items():
         (content,) = value.values()
-        size += len(name.encode()) + len(str(content).encode())
+        raw = content if isinstance(content, bytes) else str(content).encode()
+        size += len(name.encode()) + len(raw)
     return size
 
 
-def to_dynamo_item(run_id: str, logical_key: str, body: dict[str, Any]) -> dict[str, Any]:
+def body_digest(stored: str | bytes) -> bytes:
+    raw = stored if isinstance(stored, bytes) else stored.encode()
+    return hashlib.blake2b(raw, digest_size=8).digest()
+
+
+def to_dynamo_item(
+    run_id: str, logical_key: str, body: dict[str, Any] | bytes, expires_at: int
+) -> dict[str, Any]:
     """The wire item for one logical item of a run; refuses items over 400 KB."""
     pk = physical_key(run_id, logical_key)
     try:
-        text = encode_body(logical_key, body)  # the same JSON text as the SQLite store holds
+        stored = encode_body(logical_key, body)  # the same text/bytes as the SQLite store holds
     except ItemSizeError as exc:
         raise PublishError(f"{exc}: too close to DynamoDB's 400 KB item limit") from exc
     item = {
         ATTR_PK: {"S": pk},
         ATTR_RUN_ID: {"S": run_id},
-        ATTR_RUN_PART: {"S": run_part(run_id, pk)},
-        ATTR_BODY: {"S": text},
+        ATTR_BODY: {"B": stored} if isinstance(stored, bytes) else {"S": stored},
+        ATTR_TTL: {"N": str(expires_at)},
     }
     size = item_size(item)
     if size >= MAX_ITEM_BYTES:
@@ -69,6 +79,25 @@ def to_dynamo_item(run_id: str, logical_key: str, body: dict[str, Any]) -> dict[
             "lower --top-n or the search cap and rebuild"
         )
     return item
+
+
+class PartTally:
+    """Items and an order-independent digest (sum of 64-bit body hashes) per part."""
+
+    def __init__(self) -> None:
+        self.counts = [0] * RUN_PARTS
+        self.sums = [0] * RUN_PARTS
+        self.bytes = 0
+
+    def add(self, item: dict[str, Any]) -> None:
+        part = part_of(item[ATTR_PK]["S"])
+        (stored,) = item[ATTR_BODY].values()
+        self.counts[part] += 1
+        self.sums[part] = (self.sums[part] + int.from_bytes(body_digest(stored))) % 2**64
+        self.bytes += item_size(item)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts, "digests": [f"{s:016x}" for s in self.sums]}
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -107,8 +136,10 @@ def write_items(
     *,
     workers: int = 4,
     sleep: Callable[[float], None] | None = None,
+    on_written: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> tuple[int, int]:
     """Write every item in batches of 25 on ``workers`` threads; returns (items, retries).
+    ``on_written(batch)`` runs (on this thread) for each batch DynamoDB acknowledged in full.
 
     At most 2 batches per worker are in flight, so memory stays bounded on any catalogue. The
     first failure stops the publish (remaining batches are cancelled) and is re-raised.
@@ -117,14 +148,16 @@ def write_items(
 
     sleep = sleep or time.sleep
     written = retries = 0
-    pending: dict[Future[int], int] = {}
+    pending: dict[Future[int], list[dict[str, Any]]] = {}
 
     def collect(done: set[Future[int]]) -> None:
         nonlocal written, retries
         for future in done:
-            count = pending.pop(future)
+            batch = pending.pop(future)
             retries += future.result()  # re-raises the batch's error
-            written += count
+            written += len(batch)
+            if on_written is not None:
+                on_written(batch)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ddb-write") as pool:
         try:
@@ -132,7 +165,7 @@ def write_items(
                 if len(pending) >= 2 * workers:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     collect(done)
-                pending[pool.submit(write_batch, client, table, batch, sleep)] = len(batch)
+                pending[pool.submit(write_batch, client, table, batch, sleep)] = batch
             done, _ = wait(pending, return_when=FIRST_EXCEPTION)
             collect(done)
         except BaseException:
@@ -142,72 +175,54 @@ def write_items(
     return written, retries
 
 
-def _query_part(client: Any, table: str, index: str, part: str, **extra: Any) -> Iterator[dict]:
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": index,
-        "KeyConditionExpression": "#part = :part",
-        "ExpressionAttributeNames": {"#part": ATTR_RUN_PART},
-        "ExpressionAttributeValues": {":part": {"S": part}},
-        **extra,
-    }
-    while True:
-        page = client.query(**kwargs)
-        yield page
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def read_back(
+    client: Any, table: str, expected: dict[str, bytes], sleep: Callable[[float], None]
+) -> list[str]:
+    """Strongly consistent reads of the sampled items ({pk: body digest}); returns the pks
+    whose item is missing or differs (empty = all good). <= 100 keys per BatchGetItem."""
+    from spotrec_serving.dynamodb_store import backoff_delays
+
+    bad: list[str] = []
+    keys = sorted(expected)
+    for start in range(0, len(keys), MAX_KEYS_PER_CALL):
+        chunk = keys[start : start + MAX_KEYS_PER_CALL]
+        request = {table: {"Keys": [{ATTR_PK: {"S": pk}} for pk in chunk], "ConsistentRead": True}}
+        seen: dict[str, bytes] = {}
+        delays = backoff_delays(MAX_WRITE_RETRIES, cap=WRITE_BACKOFF_CAP_SECONDS)
+        while request.get(table, {}).get("Keys"):
+            response = client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table, []):
+                (stored,) = item[ATTR_BODY].values()
+                seen[item[ATTR_PK]["S"]] = body_digest(stored)
+            request = response.get("UnprocessedKeys") or {}
+            if request.get(table, {}).get("Keys"):
+                delay = next(delays, None)
+                if delay is None:
+                    raise PublishError(f"read-back of {table} stayed throttled; CURRENT not moved")
+                sleep(delay)
+        bad.extend(pk for pk in chunk if seen.get(pk) != expected[pk])
+    return bad
 
 
-def count_run_items(client: Any, table: str, index: str, run_id: str) -> int:
-    """Items of one run, counted on the GSI (Select=COUNT: no item data is returned)."""
-    total = 0
-    for part_number in range(RUN_PARTS):
-        part = f"{run_id}#{part_number:02d}"
-        for page in _query_part(client, table, index, part, Select="COUNT"):
-            total += page["Count"]
-    return total
+class Sampler:
+    """A uniform random sample of `size` items from a stream of unknown length (reservoir)."""
 
+    def __init__(self, size: int, seed: int | None = None):
+        self.size, self.seen = size, 0
+        self.sample: dict[str, bytes] = {}
+        self._keys: list[str] = []
+        self._random = random.Random(seed)
 
-def run_keys(client: Any, table: str, index: str, run_id: str) -> Iterator[str]:
-    for part_number in range(RUN_PARTS):
-        part = f"{run_id}#{part_number:02d}"
-        for page in _query_part(client, table, index, part):
-            for item in page.get("Items", []):
-                yield item[ATTR_PK]["S"]
-
-
-def set_expiry(client: Any, table: str, pk: str, expires_at: int) -> None:
-    """Stamp one item with the TTL attribute (never creates an item that is already gone)."""
-    from botocore.exceptions import ClientError
-
-    try:
-        client.update_item(
-            TableName=table,
-            Key={ATTR_PK: {"S": pk}},
-            UpdateExpression="SET #ttl = :t",
-            ConditionExpression="attribute_exists(#pk)",
-            ExpressionAttributeNames={"#ttl": ATTR_TTL, "#pk": ATTR_PK},
-            ExpressionAttributeValues={":t": {"N": str(expires_at)}},
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-
-
-def expire_run(
-    client: Any, table: str, index: str, run_id: str, expires_at: int, *, workers: int = 8
-) -> int:
-    """Give every item of a run the TTL attribute; DynamoDB deletes them for free later.
-
-    UpdateItem has no batch form, so the updates run on a thread pool, 1,000 keys at a time
-    (bounded memory on a run of any size).
-    """
-    stamped = 0
-    keys = run_keys(client, table, index, run_id)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ddb-expire") as pool:
-        while chunk := list(islice(keys, 1000)):
-            list(pool.map(lambda pk: set_expiry(client, table, pk, expires_at), chunk))
-            stamped += len(chunk)
-    log.info("run %s: %d items set to expire at %d", run_id, stamped, expires_at)
-    return stamped
+    def offer(self, item: dict[str, Any]) -> None:
+        pk = item[ATTR_PK]["S"]
+        (stored,) = item[ATTR_BODY].values()
+        self.seen += 1
+        if len(self._keys) < self.size:
+            self._keys.append(pk)
+        else:
+            slot = self._random.randrange(self.seen)
+            if slot >= self.size:
+                return
+            del self.sample[self._keys[slot]]
+            self._keys[slot] = pk
+        self.sample[pk] = body_digest(stored)

@@ -1,7 +1,8 @@
 """A build directory -> the store items of a release (lambda/spotrec_serving/items.py).
 
-`iter_release_items` yields ``(logical_key, body)`` pairs; the SQLite writer and the DynamoDB
-publisher both consume it, so both stores hold the same documents. Pandas is not used and
+`iter_release_items` yields ``(logical_key, body)`` pairs, body a JSON-able dict or packed bytes
+(items.py); the SQLite writer and the DynamoDB publisher both consume it, so both stores hold
+the same documents. Pandas is not used and
 pyarrow/numpy are imported inside the functions, so `spotrec.writers.sqlite` (which imports this
 module for `encode_body`) stays importable without the batch extra.
 
@@ -13,9 +14,12 @@ Choices documented here:
   genre's tracks that appear most often in the model's neighbour lists (in-degree: the model
   itself considers them central), ties broken by popularity then track id; one track per song;
   ``genre_list_size`` long. The score is the in-degree relative to the list's first track (1.0).
+* ``N#<model>#<track>``: the first ``depth`` neighbours (a build setting, default
+  DEFAULT_DEPTH; lists are never padded), as catalogue indexes with u8 score codes.
 * ``S#<prefix>``: every prefix (1..search_max_prefix letters) of every word of the normalized
   name and artists; tracks most popular first (ties by id), each once, capped at search_cap;
-  ``total`` counts every match. The index is built in writers/search_index.py
+  ``total`` counts every match; prefixes under a parent of <= 50 matches are left out (leaf
+  pruning, see search_index.py). The index is built in writers/search_index.py
   (``build_search_index``, re-exported here).
 * META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
   a publisher can check what it wrote.
@@ -25,19 +29,30 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from spotrec import schema
-from spotrec.errors import SpotrecError
-from spotrec.manifest import read_manifest
-from spotrec.writers.search_index import build_search_index
+from spotrec.writers.release_catalogue import (
+    NeighbourTable,
+    ReleaseCatalogue,
+    load_release_catalogue,
+    read_release_manifest,
+)
+from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
+from spotrec_serving.catalogue import feature_codes, pack_block
 from spotrec_serving.items import (
+    CATALOGUE_BLOCK,
+    FEATURES,
     META_KEY,
+    SCHEMA_VERSION,
+    catalogue_key,
+    feature_ranges,
     genre_key,
     neighbours_key,
+    pack_list,
+    pack_search,
     search_key,
     track_key,
 )
@@ -46,8 +61,9 @@ log = logging.getLogger(__name__)
 
 MAX_ITEM_BYTES = 350_000  # DynamoDB's hard limit is 400 KB for the whole item, keys included
 DEFAULT_SEARCH_MAX_PREFIX = 10
-DEFAULT_SEARCH_CAP = 200
+DEFAULT_SEARCH_CAP = 1000  # ids only (3 bytes each): deep enough for multi-word intersections
 DEFAULT_GENRE_LIST_SIZE = 100
+DEFAULT_DEPTH = 200  # neighbours kept per list (docs/performance.md: measured at 50 and 200)
 
 
 class ItemSizeError(ValueError):
@@ -58,149 +74,29 @@ def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-class EncodedBody(dict):
-    """A body that also carries its JSON text, assembled from pre-encoded summaries.
-
-    Neighbour lists repeat each track's summary ~50 times; encoding each summary once and
-    joining text halves the store-writing time. It is still a plain dict for any consumer.
-    """
-
-    text: str
-
-
-def encode_body(logical_key: str, body: dict[str, Any]) -> str:
-    """The stored JSON text of a body; raises ItemSizeError past MAX_ITEM_BYTES (UTF-8)."""
-    text = body.text if isinstance(body, EncodedBody) else to_json(body)
-    if len(text) * 4 > MAX_ITEM_BYTES and len(text.encode("utf-8")) > MAX_ITEM_BYTES:
-        size = len(text.encode("utf-8"))
+def encode_body(logical_key: str, body: dict[str, Any] | bytes) -> str | bytes:
+    """The stored form of a body (JSON text, or the packed bytes themselves); raises
+    ItemSizeError past MAX_ITEM_BYTES (UTF-8)."""
+    if isinstance(body, bytes):
+        stored: str | bytes = body
+        size = len(body)
+    else:
+        stored = to_json(body)
+        size = len(stored) if len(stored) * 4 <= MAX_ITEM_BYTES else len(stored.encode("utf-8"))
+    if size > MAX_ITEM_BYTES:
         raise ItemSizeError(f"item {logical_key} is {size} bytes, over {MAX_ITEM_BYTES}")
-    return text
+    return stored
 
 
 def item_kind(logical_key: str) -> str:
-    """Count bucket of a key: META, T, S, or N#<model> / G#<model>."""
+    """Count bucket of a key: META, C, T, S, or N#<model> / G#<model>."""
     parts = logical_key.split("#")
     return "#".join(parts[:2]) if parts[0] in ("N", "G") else parts[0]
 
 
-@dataclass
-class ReleaseCatalogue:
-    """tracks.parquet as plain Python lists, in file order."""
-
-    ids: list[str]
-    summaries: list[list[Any]]  # TrackSummary.encode() form; shared, never mutated
-    popularity: list[int]
-    genres: list[list[str]]  # visible genres ([] for holdout tracks)
-    song_ids: list[str]
-    features: list[dict[str, Any]]
-
-    def popularity_order(self) -> list[int]:
-        """Track indices, most popular first, ties by track id (the order of every list)."""
-        return sorted(range(len(self.ids)), key=lambda i: (-self.popularity[i], self.ids[i]))
-
-    def genre_members(self) -> dict[str, list[int]]:
-        """genre -> its tracks' indices, most popular first, ties by track id."""
-        members: dict[str, list[int]] = {}
-        for i in self.popularity_order():
-            for genre in self.genres[i]:
-                members.setdefault(genre, []).append(i)
-        return members
-
-
-def read_release_manifest(build_dir: Path) -> dict[str, Any]:
-    """The build's manifest (named SpotrecError when missing or broken), checked for what a
-    release needs."""
-    manifest = read_manifest(build_dir)
-    for field in ("run_id", "models"):
-        if not manifest.get(field):
-            raise SpotrecError(f"{build_dir}/{schema.MANIFEST_FILE} has no {field!r}")
-    return manifest
-
-
-def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(Path(build_dir) / schema.TRACKS_FILE)
-    col = {name: table.column(name).to_pylist() for name in table.column_names}
-    holdout = col.get(schema.HOLDOUT) or [False] * table.num_rows
-    pairs = zip(col[schema.GENRES], holdout, strict=True)
-    genres = [[] if hidden else sorted(g or []) for g, hidden in pairs]
-    summaries = [
-        [
-            track_id,
-            name or "",
-            list(artists or []),
-            album or "",
-            int(duration or 0),
-            bool(explicit),
-            int(popularity or 0),
-            visible,
-            song_id,
-        ]
-        for track_id, name, artists, album, duration, explicit, popularity, visible, song_id in zip(
-            col[schema.TRACK_ID],
-            col[schema.NAME],
-            col[schema.ARTISTS],
-            col[schema.ALBUM],
-            col[schema.DURATION_MS],
-            col[schema.EXPLICIT],
-            col[schema.POPULARITY],
-            genres,
-            col[schema.SONG_ID],
-            strict=True,
-        )
-    ]
-    feature_columns = [(f, col[f], f in schema.INTEGER_FEATURES) for f in schema.AUDIO_FEATURES]
-    features = [
-        {name: int(vals[i]) if is_int else float(vals[i]) for name, vals, is_int in feature_columns}
-        for i in range(table.num_rows)
-    ]
-    return ReleaseCatalogue(
-        ids=col[schema.TRACK_ID],
-        summaries=summaries,
-        popularity=[s[6] for s in summaries],
-        genres=genres,
-        song_ids=col[schema.SONG_ID],
-        features=features,
-    )
-
-
-class NeighbourTable:
-    """One model's neighbours as index arrays grouped by seed, rank order within each group."""
-
-    def __init__(self, path: Path, catalogue: ReleaseCatalogue):
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        columns = [schema.NB_TRACK_ID, schema.NB_RANK, schema.NB_NEIGHBOUR_ID, schema.NB_SCORE]
-        table = pq.read_table(path, columns=columns)
-        value_set = pa.array(catalogue.ids, type=pa.string())
-        seeds = pc.index_in(table[schema.NB_TRACK_ID], value_set=value_set)
-        neighbours = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=value_set)
-        if seeds.null_count or neighbours.null_count:
-            raise ValueError(
-                f"{path}: {seeds.null_count + neighbours.null_count} ids are not in tracks.parquet"
-            )
-        seed_idx = seeds.to_numpy(zero_copy_only=False)
-        ranks = table[schema.NB_RANK].to_numpy()
-        order = np.lexsort((ranks, seed_idx))
-        self.seed_idx = seed_idx[order]
-        self.neighbour_idx = neighbours.to_numpy(zero_copy_only=False)[order]
-        scores = table[schema.NB_SCORE].to_numpy().astype("float64")[order]
-        self.scores = np.round(scores, 6)
-        self.starts = np.searchsorted(self.seed_idx, np.arange(len(catalogue.ids) + 1))
-        self.in_degree = np.bincount(self.neighbour_idx, minlength=len(catalogue.ids))
-
-    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
-        lo, hi = self.starts[i], self.starts[i + 1]
-        return self.neighbour_idx[lo:hi].tolist(), self.scores[lo:hi].tolist()
-
-
 def genre_list(
     members: list[int], in_degree: list[int], catalogue: ReleaseCatalogue, size: int
-) -> list[list[Any]]:
+) -> tuple[list[int], list[float]]:
     ranked = sorted(members, key=lambda i: -in_degree[i])  # stable: keeps popularity order
     chosen, songs = [], set()
     for i in ranked:
@@ -210,32 +106,113 @@ def genre_list(
             if len(chosen) == size:
                 break
     top = in_degree[chosen[0]] if chosen else 0
-    return [[round(in_degree[i] / top, 6) if top else 0.0, catalogue.summaries[i]] for i in chosen]
+    return chosen, [round(in_degree[i] / top, 6) if top else 0.0 for i in chosen]
 
 
-def _model_items(
-    build_dir: Path,
+def catalogue_items(catalogue: ReleaseCatalogue) -> Iterator[tuple[str, bytes]]:
+    """The C# blocks: id, song key and feature codes of every track (catalogue.py)."""
+    rows, songs = catalogue.tunable_rows(), catalogue.song_keys()
+    ranges = feature_ranges(rows)
+    for block, start in enumerate(range(0, len(catalogue.ids), CATALOGUE_BLOCK)):
+        stop = start + CATALOGUE_BLOCK
+        codes = [feature_codes(row, ranges) for row in rows[start:stop]]
+        yield catalogue_key(block), pack_block(catalogue.ids[start:stop], songs[start:stop], codes)
+
+
+def model_items(
     model: str,
+    table: NeighbourLists,
     catalogue: ReleaseCatalogue,
     members: dict[str, list[int]],
     size: int,
-) -> Iterator[tuple[str, dict]]:
-    path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
-    table = NeighbourTable(path, catalogue)
-    summaries = catalogue.summaries
-    texts = [to_json(summary) for summary in summaries]
+    depth: int,
+) -> Iterator[tuple[str, bytes]]:
+    """N# (one per track, first `depth` neighbours) and G# items of one model."""
     for i, track_id in enumerate(catalogue.ids):
-        indices, scores = table.neighbours_of(i)
-        pairs = list(zip(indices, scores, strict=True))
-        body = EncodedBody(seed=summaries[i], items=[[score, summaries[j]] for j, score in pairs])
-        listed = ",".join(f"[{score!r},{texts[j]}]" for j, score in pairs)  # repr = JSON float
-        body.text = f'{{"seed":{texts[i]},"items":[{listed}]}}'
-        yield neighbours_key(model, track_id), body
-    in_degree = table.in_degree.tolist()
-    del table  # free the model's arrays before the next model is read
+        indexes, scores = table.neighbours_of(i)
+        yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
+    in_degree = list(table.in_degree)
     for genre in sorted(members):
-        items = genre_list(members[genre], in_degree, catalogue, size)
-        yield genre_key(model, genre), {"seed": None, "items": items}
+        chosen, scores = genre_list(members[genre], in_degree, catalogue, size)
+        yield genre_key(model, genre), pack_list(None, chosen, scores)
+
+
+class NeighbourLists(Protocol):
+    in_degree: Any  # per catalogue index: how many lists name the track
+
+    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]: ...
+
+
+class ListsByIndex:
+    """NeighbourLists from plain lists (tests, tools): {index: ([indexes], [scores])}."""
+
+    def __init__(self, lists: dict[int, tuple[list[int], list[float]]], tracks: int):
+        self.lists = lists
+        self.in_degree = [0] * tracks
+        for indexes, _ in lists.values():
+            for j in indexes:
+                self.in_degree[j] += 1
+
+    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
+        return self.lists.get(i, ([], []))
+
+
+def assemble_release(
+    catalogue: ReleaseCatalogue,
+    tables: dict[str, Callable[[], NeighbourLists]],
+    meta: dict[str, Any],
+    *,
+    search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
+    search_cap: int = DEFAULT_SEARCH_CAP,
+    genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
+    depth: int = DEFAULT_DEPTH,
+    search_leaf: int = DEFAULT_SEARCH_LEAF,
+) -> Iterator[tuple[str, dict | bytes]]:
+    """Every item of a release, META last; `tables` loads one model's lists at a time."""
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    members = catalogue.genre_members()
+    counts: dict[str, int] = {}
+
+    def counted(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        for key, body in items:
+            counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
+            yield key, body
+
+    yield from counted(catalogue_items(catalogue))
+    for i, track_id in enumerate(catalogue.ids):
+        body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
+        yield track_key(track_id), body
+    counts["T"] = len(catalogue.ids)
+    for model, load in tables.items():
+        table = load()
+        yield from counted(model_items(model, table, catalogue, members, genre_list_size, depth))
+        del table  # free the model's arrays before the next model is read
+    index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
+    for prefix in sorted(index):
+        total, kept = index[prefix]
+        yield search_key(prefix), pack_search(total, kept)
+    counts["S"] = len(index)
+    counts["META"] = 1
+    yield (
+        META_KEY,
+        {
+            **meta,
+            "schema": SCHEMA_VERSION,
+            "models": list(tables),
+            "depth": depth,
+            "genres": sorted(members),
+            "tracks": len(catalogue.ids),
+            "catalogue_blocks": counts.get("C", 0),
+            "feature_ranges": feature_ranges(catalogue.tunable_rows()),
+            "features": list(FEATURES),
+            "search_max_prefix": search_max_prefix,
+            "search_cap": search_cap,
+            "search_leaf": search_leaf,
+            "genre_list_size": genre_list_size,
+            "item_counts": counts,
+        },
+    )
 
 
 def iter_release_items(
@@ -245,43 +222,32 @@ def iter_release_items(
     search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
     search_cap: int = DEFAULT_SEARCH_CAP,
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
-) -> Iterator[tuple[str, dict]]:
+    depth: int = DEFAULT_DEPTH,
+) -> Iterator[tuple[str, dict | bytes]]:
     """Every item of the build's release, lazily; META last (see the module docstring)."""
     manifest = read_release_manifest(build_dir)
     models = list(manifest["models"])
     catalogue = load_release_catalogue(build_dir)
-    members = catalogue.genre_members()
-    counts: dict[str, int] = {}
-    for i, track_id in enumerate(catalogue.ids):
-        body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
-        yield track_key(track_id), body
-    counts["T"] = len(catalogue.ids)
-    for model in models:
-        for key, body in _model_items(build_dir, model, catalogue, members, genre_list_size):
-            counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
-            yield key, body
-    index = build_search_index(catalogue, search_max_prefix, search_cap)
-    for prefix in sorted(index):
-        total, kept = index[prefix]
-        yield search_key(prefix), {"total": total, "items": [catalogue.summaries[i] for i in kept]}
-    counts["S"] = len(index)
-    counts["META"] = 1
-    yield (
-        META_KEY,
-        {
-            "run_id": run_id or manifest["run_id"],
-            "created": manifest.get("created"),
-            "models": models,
-            "default_model": manifest.get("default_model") or models[0],
-            "top_n": manifest.get("top_n"),
-            "genres": sorted(members),
-            "tracks": len(catalogue.ids),
-            "search_max_prefix": search_max_prefix,
-            "search_cap": search_cap,
-            "genre_list_size": genre_list_size,
-            "synthetic": bool(manifest.get("synthetic")),  # made-up ids: no Spotify links
-            "item_counts": counts,
-        },
+
+    def loader(model: str) -> Callable[[], NeighbourLists]:
+        path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
+        return lambda: NeighbourTable(path, catalogue)
+
+    meta = {
+        "run_id": run_id or manifest["run_id"],
+        "created": manifest.get("created"),
+        "default_model": manifest.get("default_model") or models[0],
+        "top_n": manifest.get("top_n"),
+        "synthetic": bool(manifest.get("synthetic")),  # made-up ids: the page hides Spotify links
+    }
+    yield from assemble_release(
+        catalogue,
+        {model: loader(model) for model in models},
+        meta,
+        search_max_prefix=search_max_prefix,
+        search_cap=search_cap,
+        genre_list_size=genre_list_size,
+        depth=depth,
     )
 
 
@@ -295,7 +261,7 @@ def count_items(
     manifest = read_release_manifest(build_dir)
     catalogue = load_release_catalogue(build_dir)
     genres = len(catalogue.genre_members())
-    counts = {"T": len(catalogue.ids)}
+    counts = {"T": len(catalogue.ids), "C": -(-len(catalogue.ids) // CATALOGUE_BLOCK)}
     for model in manifest["models"]:
         counts[f"N#{model}"] = len(catalogue.ids)
         counts[f"G#{model}"] = genres

@@ -9,14 +9,19 @@ CURRENT item (pk ``CURRENT``)::
                   "revision", "moved_at", "reason": "publish" | "rollback"}
 
 ``previous`` are the runs kept for ``--rollback`` (keep 3 = current + 2 previous). A run that
-drops off it goes to ``retired``; after each move the publisher stamps every item of each
-retired run with ``expires_at`` (DynamoDB TTL deletes them at no write cost) and marks its
-registry item ``expired``; a retired run whose expiry was interrupted is retried next time.
+drops off it goes to ``retired``; after each move the publisher marks its registry item
+``expired`` (one PutItem per run). Every item of a run was written with ``expires_at`` (publish
+time + the run lifetime), so DynamoDB TTL deletes them at no write cost and nothing is written
+per item at retirement; a retirement that was interrupted is retried next time.
 
 Run registry item (pk ``<run_id>#RELEASE``, not in the run_part GSI)::
 
     body JSON {"run_id", "state": "writing" | "complete" | "expired", "items": int,
-               "counts": {kind: int}, "manifest_sha256", "updated_at"}
+               "bytes": int, "counts": {kind: int}, "parts": {"counts", "digests"},
+               "expires_at", "manifest_sha256", "updated_at"}
+
+``parts`` are the writer's per-part tallies (part = crc32(pk) mod 16): items acknowledged and
+the sum of their 64-bit body digests, so an audit can check one part against the table.
 """
 
 from __future__ import annotations
@@ -145,6 +150,8 @@ def write_registry(
     client: Any, table: str, run_id: str, state: str, *, expires_at: int | None = None, **info: Any
 ) -> None:
     body = {"run_id": run_id, "state": state, "updated_at": _now_iso(), **info}
+    if expires_at is not None:
+        body["expires_at"] = expires_at
     item = {
         ATTR_PK: {"S": physical_key(run_id, REGISTRY_KEY)},
         ATTR_RUN_ID: {"S": run_id},

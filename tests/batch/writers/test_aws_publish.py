@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -17,7 +20,7 @@ from aws_support import (
     make_build_dir,
 )
 from spotrec.errors import SpotrecError
-from spotrec.writers import aws
+from spotrec.writers import aws, release
 from spotrec.writers.build_files import BuildDirError
 from spotrec.writers.dynamo_write import PublishError
 from spotrec_serving.dynamodb_store import DynamoDBStore
@@ -61,7 +64,7 @@ def run_items(target, run_id) -> list[dict]:
         item
         for page in pages
         for item in page["Items"]
-        if item["run_id"]["S"] == run_id and "run_part" in item  # data items only
+        if item["pk"]["S"].startswith(run_id + "#") and not item["pk"]["S"].endswith("#RELEASE")
     ]
 
 
@@ -155,6 +158,22 @@ def test_unprocessed_items_past_the_retry_budget_fail_clearly(target, tmp_path):
     assert "Item" not in target.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "CURRENT"}})
 
 
+def registry(target, run_id) -> dict:
+    return release.read_registry(target.dynamodb, TABLE, run_id)
+
+
+def test_every_item_carries_its_ttl_from_the_publish(target, tmp_path):
+    result = publish(target, tmp_path, "run-a")
+    lifetime = result.expires_at - time.time()
+    assert 89 * 86400 < lifetime <= 90 * 86400  # DEFAULT_LIFETIME_DAYS
+    assert {int(item["expires_at"]["N"]) for item in run_items(target, "run-a")} == {
+        result.expires_at
+    }
+    state = registry(target, "run-a")
+    assert state["state"] == "complete" and state["expires_at"] == result.expires_at
+    assert sum(state["parts"]["counts"]) == result.items_written == 1 + 2 * TRACKS
+
+
 def test_rollback_serves_the_previous_run_and_retires_the_bad_one(target, tmp_path):
     publish(target, tmp_path, "run-a")
     publish(target, tmp_path, "run-b")
@@ -163,10 +182,37 @@ def test_rollback_serves_the_previous_run_and_retires_the_bad_one(target, tmp_pa
 
     assert result.run_id == "run-a" and result.expired_runs == ["run-b"]
     assert served(target)[0] == "run-a"
-    assert all("expires_at" in item for item in run_items(target, "run-b"))
-    assert not any("expires_at" in item for item in run_items(target, "run-a"))
+    assert registry(target, "run-b")["state"] == "expired"
+    assert registry(target, "run-a")["state"] == "complete"
     with pytest.raises(SpotrecError, match="nothing to roll back to"):
         aws.rollback(target)
+
+
+class CallCounter:
+    def __init__(self, client):
+        self.calls: Counter[str] = Counter()
+        client.meta.events.register("before-call.dynamodb.*", self._count)
+
+    def _count(self, model, **_):
+        self.calls[model.name] += 1
+
+
+@pytest.mark.parametrize("tracks", [10, 60])
+def test_retiring_a_run_costs_the_same_whatever_its_size(target, tmp_path, tracks):
+    def publish_sized(run_id):
+        build = make_build_dir(tmp_path / run_id, run_id, tracks)
+        items = hand_made_items(run_id, tracks)
+        return aws.publish(build, target, create_missing=True, template_path=TEMPLATE, items=items)
+
+    for run_id in ("run-a", "run-b", "run-c"):
+        publish_sized(run_id)
+    counter = CallCounter(target.dynamodb)
+    result = publish_sized("run-d")
+    assert result.expired_runs == ["run-a"] and registry(target, "run-a")["state"] == "expired"
+    # Not one call per item of run-a: no UpdateItem at all, and the same PutItem count (registry
+    # writing + complete, CURRENT, run-a's registry) for a 10- and a 60-track run.
+    assert counter.calls["UpdateItem"] == 0 and counter.calls["PutItem"] == 4
+    assert counter.calls["BatchWriteItem"] == -(-(1 + 2 * tracks) // 25)
 
 
 def test_only_the_last_three_runs_are_kept_older_ones_expire(target, tmp_path):
@@ -176,9 +222,27 @@ def test_only_the_last_three_runs_are_kept_older_ones_expire(target, tmp_path):
 
     assert result.previous == ["run-c", "run-b"] and result.expired_runs == ["run-a"]
     assert current(target)["previous"] == ["run-c", "run-b"]
-    assert all("expires_at" in item for item in run_items(target, "run-a"))
-    for kept in ("run-b", "run-c", "run-d"):
-        assert not any("expires_at" in item for item in run_items(target, kept))
+    assert [registry(target, r)["state"] for r in ("run-a", "run-b", "run-c", "run-d")] == [
+        "expired",
+        "complete",
+        "complete",
+        "complete",
+    ]
+
+
+def test_an_item_lost_silently_by_the_write_is_caught_by_the_read_back(target, tmp_path):
+    publish(target, tmp_path, "run-a")
+    dropped = []
+
+    def drop_one(params, **_):
+        requests = params["RequestItems"][TABLE]
+        if not dropped and len(requests) > 1:
+            dropped.append(requests.pop(1)["PutRequest"]["Item"]["pk"]["S"])
+
+    target.dynamodb.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", drop_one)
+    with pytest.raises(PublishError, match="1 of 61 sampled items are missing or differ"):
+        publish(target, tmp_path, "run-b")
+    assert dropped and served(target)[0] == "run-a"
 
 
 def test_create_missing_builds_table_and_bucket_from_the_template(target, tmp_path):
@@ -186,7 +250,6 @@ def test_create_missing_builds_table_and_bucket_from_the_template(target, tmp_pa
     table = target.dynamodb.describe_table(TableName=TABLE)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "run_part-index"
     ttl = target.dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
     block = target.s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
@@ -206,3 +269,17 @@ def test_an_item_over_400_kb_is_refused_before_current_moves(target, tmp_path):
     with pytest.raises(PublishError, match="DynamoDB's 400 KB item limit"):
         publish(target, tmp_path, "run-a", items=items)
     assert "Item" not in target.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "CURRENT"}})
+
+
+def test_renew_rewrites_the_current_run_with_a_fresh_ttl(target, tmp_path):
+    first = publish(target, tmp_path, "run-a")
+    target.lifetime_days = 120
+    renewed = publish(target, tmp_path, "run-a", renew=True)
+    assert renewed.action == "published" and renewed.items_written == first.items_written
+    assert renewed.expires_at - first.expires_at >= 30 * 86400
+    assert {int(item["expires_at"]["N"]) for item in run_items(target, "run-a")} == {
+        renewed.expires_at
+    }
+    run_id, docs = served(target)
+    assert run_id == "run-a" and docs["META"]["expires_at"] == renewed.expires_at
+    assert current(target)["previous"] == []  # the pointer still names run-a alone

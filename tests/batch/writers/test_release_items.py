@@ -18,8 +18,19 @@ from spotrec.writers.items import (
     item_kind,
     iter_release_items,
 )
+from spotrec.writers.release_catalogue import load_release_catalogue
+from spotrec.writers.search_index import build_search_index
 from spotrec.writers.sqlite import write_store
-from spotrec_serving.items import TrackSummary, search_words
+from spotrec_serving.catalogue import Catalogue
+from spotrec_serving.items import (
+    FEATURES,
+    SCHEMA_VERSION,
+    TrackSummary,
+    feature_bound,
+    search_words,
+    unpack_list,
+    unpack_search,
+)
 from spotrec_serving.recommend import RecommendationRequest, recommend
 from spotrec_serving.search import search_tracks
 from spotrec_serving.sqlite_store import SqliteStore
@@ -112,6 +123,7 @@ def test_counts_match_the_items_and_meta(build_dir, items):
     assert counted == count_items(build_dir) == items["META"]["item_counts"]
     assert counted["T"] == counted["N#cosine"] == counted["N#blend"] == 6
     assert counted["G#cosine"] == 4  # grunge is held only by a holdout track
+    assert counted["C"] == 1
 
 
 def test_meta(items):
@@ -119,14 +131,44 @@ def test_meta(items):
     assert meta["run_id"] == "run-1" and meta["default_model"] == "blend"
     assert meta["models"] == ["cosine", "blend"] and meta["top_n"] == 2
     assert meta["genres"] == ["pop", "r-n-b", "rock", "soul"]
-    assert (meta["search_max_prefix"], meta["search_cap"], meta["tracks"]) == (10, 200, 6)
+    assert (meta["search_max_prefix"], meta["search_cap"], meta["tracks"]) == (10, 1000, 6)
+    assert meta["schema"] == SCHEMA_VERSION and meta["catalogue_blocks"] == 1
 
 
-def test_neighbour_lists_in_rank_order_with_summaries(items):
-    body = items[f"N#cosine#{T1}"]
-    assert TrackSummary.decode(body["seed"]).name == "Halo"
-    assert [(round(score, 3), row[0]) for score, row in body["items"]] == [(0.8, T4), (0.7, T3)]
-    assert [row[0] for _, row in items[f"N#blend#{T1}"]["items"]] == [T3, T4]
+def catalogue_of(items) -> Catalogue:
+    return Catalogue.from_blocks([items["C#0"]], items["META"]["feature_ranges"])
+
+
+def ids_of(items, key: str) -> list[str]:
+    catalogue = catalogue_of(items)
+    return [catalogue.track_id(i) for i in unpack_list(items[key]).indexes]
+
+
+def test_neighbour_lists_in_rank_order(items):
+    ranked = unpack_list(items[f"N#cosine#{T1}"])
+    assert catalogue_of(items).track_id(ranked.seed) == T1
+    assert ids_of(items, f"N#cosine#{T1}") == [T4, T3]
+    assert [round(ranked.score(r), 6) for r in range(2)] == [0.8, 0.7]  # both ends exact
+    assert ids_of(items, f"N#blend#{T1}") == [T3, T4]
+
+
+def test_depth_truncates_lists(build_dir):
+    shallow = dict(iter_release_items(build_dir, depth=1))
+    assert ids_of(shallow, f"N#cosine#{T1}") == [T4] and shallow["META"]["depth"] == 1
+
+
+def test_catalogue_columns_carry_song_keys_and_features(items):
+    catalogue = catalogue_of(items)
+    assert [catalogue.track_id(i) for i in range(6)] == list(TRACKS)
+    assert catalogue.song(0) == catalogue.song(1) != catalogue.song(2)  # T2 is T1's variant
+    exact = items[f"T#{T3}"]["features"]
+    decoded = catalogue.features(2)
+    assert set(decoded) == set(FEATURES)
+    ranges = items["META"]["feature_ranges"]
+    for name in FEATURES:
+        want = {"duration_ms": 180_002, "popularity": 85}.get(name, exact.get(name))
+        assert abs(decoded[name] - want) <= feature_bound(*ranges[name]) + 1e-9, name
+    assert decoded["key"] == 5 and decoded["popularity"] == 85  # integers are exact
 
 
 def test_holdout_track_is_unlabeled(items):
@@ -135,38 +177,56 @@ def test_holdout_track_is_unlabeled(items):
 
 
 def test_genre_lists_by_in_degree_without_holdout_or_variants(items):
-    pop = items["G#cosine#pop"]["items"]
+    pop = unpack_list(items["G#cosine#pop"])
     # pop: T4 (in-degree 4), T1 (2); T2 is T1's variant.
-    assert [(score, row[0]) for score, row in pop] == [(1.0, T4), (0.5, T1)]
-    assert [row[0] for _, row in items["G#cosine#rock"]["items"]] == [T6]  # T5 is holdout
+    assert ids_of(items, "G#cosine#pop") == [T4, T1]
+    assert [pop.score(r) for r in range(2)] == pytest.approx([1.0, 0.5])
+    assert ids_of(items, "G#cosine#rock") == [T6]  # T5 is holdout
+
+
+def search_ids(items, prefix: str) -> tuple[int, list[str]]:
+    catalogue = catalogue_of(items)
+    total, indexes = unpack_search(items[f"S#{prefix}"])
+    return total, [catalogue.track_id(i) for i in indexes]
 
 
 def test_search_index_is_complete_on_known_names(items):
+    """Every prefix of every word resolves (longest indexed prefix) to a list holding the track."""
     for track_id, (name, artists, *_rest) in TRACKS.items():
         words = search_words(name) + [w for a in artists for w in search_words(a)]
         for word in words:
             for length in range(1, min(len(word), 10) + 1):
-                entry = items[f"S#{word[:length]}"]
-                assert track_id in [row[0] for row in entry["items"]], (track_id, word[:length])
-    beyonce = items["S#beyonce"]
-    assert [row[0] for row in beyonce["items"]] == [T1, T4, T2] and beyonce["total"] == 3
+                prefix = word[:length]
+                while f"S#{prefix}" not in items:
+                    prefix = prefix[:-1]
+                assert track_id in search_ids(items, prefix)[1], (track_id, word[:length])
+    assert search_ids(items, "b") == (3, [T1, T4, T2])  # Beyoncé x3
+
+
+def test_leaf_pruning_keeps_prefixes_under_a_parent_with_more_matches(build_dir):
+    # 6 tracks: with leaf 50 no parent has more matches, so only 1-letter prefixes are written.
+    assert {len(key) - 2 for key in dict(iter_release_items(build_dir)) if key[:2] == "S#"} == {1}
+    index = build_search_index(load_release_catalogue(build_dir), 10, 1000, leaf=2)
+    assert "h" in index and "ha" in index and "hal" not in index  # "ha": Halo x2 (<= 2)
+    assert index["ha"][0] == 2 and index["h"][0] == 3
 
 
 def test_search_cap_keeps_the_most_popular_and_counts_all(build_dir):
     capped = dict(iter_release_items(build_dir, search_cap=1))
-    assert capped["S#h"]["total"] == 3  # Halo, Halo, Hello
-    assert [row[0] for row in capped["S#h"]["items"]] == [T1]
+    assert search_ids(capped, "h") == (3, [T1])  # Halo, Halo, Hello
 
 
-def test_pre_encoded_bodies_equal_plain_json(items):
+def test_json_and_packed_bodies(items):
     for key, body in items.items():
-        assert encode_body(key, body) == json.dumps(
-            dict(body), separators=(",", ":"), ensure_ascii=False
-        ), key
+        stored = encode_body(key, body)
+        if key.startswith(("N#", "G#", "S#", "C#")):
+            assert isinstance(stored, bytes) and stored == body, key
+        else:
+            assert json.loads(stored) == body, key
 
 
 def test_item_sizes_under_the_limit(items):
-    assert max(len(encode_body(k, b).encode()) for k, b in items.items()) < MAX_ITEM_BYTES
+    assert max(len(encode_body(k, b)) for k, b in items.items()) < MAX_ITEM_BYTES
     with pytest.raises(ItemSizeError, match="S#x"):
         encode_body("S#x", {"items": ["é" * 200_000]})
 

@@ -1,0 +1,142 @@
+"""A build directory's catalogue and neighbour lists as the release writer reads them.
+
+Pandas is not used, and pyarrow/numpy are imported inside the functions, so the modules that
+import this one (writers/items.py, writers/sqlite.py) stay importable without the batch extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spotrec import schema
+from spotrec.errors import SpotrecError
+from spotrec.manifest import read_manifest
+
+
+@dataclass
+class ReleaseCatalogue:
+    """tracks.parquet as plain Python lists, in file order."""
+
+    ids: list[str]
+    summaries: list[list[Any]]  # TrackSummary.encode() form; shared, never mutated
+    popularity: list[int]
+    genres: list[list[str]]  # visible genres ([] for holdout tracks)
+    song_ids: list[str]
+    features: list[dict[str, Any]]  # the 12 audio features (T# items, exact)
+
+    def song_keys(self) -> list[int]:
+        """song_id -> a dense int, in first-appearance order (the song key of packed items)."""
+        keys: dict[str, int] = {}
+        return [keys.setdefault(song, len(keys)) for song in self.song_ids]
+
+    def tunable_rows(self) -> list[dict[str, Any]]:
+        """The 14 tunable attributes per track (items.FEATURES): audio + duration, popularity."""
+        return [
+            {**self.features[i], "duration_ms": s[4], "popularity": s[6]}
+            for i, s in enumerate(self.summaries)
+        ]
+
+    def popularity_order(self) -> list[int]:
+        """Track indices, most popular first, ties by track id (the order of every list)."""
+        return sorted(range(len(self.ids)), key=lambda i: (-self.popularity[i], self.ids[i]))
+
+    def genre_members(self) -> dict[str, list[int]]:
+        """genre -> its tracks' indices, most popular first, ties by track id."""
+        members: dict[str, list[int]] = {}
+        for i in self.popularity_order():
+            for genre in self.genres[i]:
+                members.setdefault(genre, []).append(i)
+        return members
+
+
+def read_release_manifest(build_dir: Path) -> dict[str, Any]:
+    """The build's manifest (named SpotrecError when missing or broken), checked for what a
+    release needs."""
+    manifest = read_manifest(build_dir)
+    for field in ("run_id", "models"):
+        if not manifest.get(field):
+            raise SpotrecError(f"{build_dir}/{schema.MANIFEST_FILE} has no {field!r}")
+    return manifest
+
+
+def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(Path(build_dir) / schema.TRACKS_FILE)
+    col = {name: table.column(name).to_pylist() for name in table.column_names}
+    holdout = col.get(schema.HOLDOUT) or [False] * table.num_rows
+    pairs = zip(col[schema.GENRES], holdout, strict=True)
+    genres = [[] if hidden else sorted(g or []) for g, hidden in pairs]
+    summaries = [
+        [
+            track_id,
+            name or "",
+            list(artists or []),
+            album or "",
+            int(duration or 0),
+            bool(explicit),
+            int(popularity or 0),
+            visible,
+            song_id,
+        ]
+        for track_id, name, artists, album, duration, explicit, popularity, visible, song_id in zip(
+            col[schema.TRACK_ID],
+            col[schema.NAME],
+            col[schema.ARTISTS],
+            col[schema.ALBUM],
+            col[schema.DURATION_MS],
+            col[schema.EXPLICIT],
+            col[schema.POPULARITY],
+            genres,
+            col[schema.SONG_ID],
+            strict=True,
+        )
+    ]
+    feature_columns = [(f, col[f], f in schema.INTEGER_FEATURES) for f in schema.AUDIO_FEATURES]
+    features = [
+        {name: int(vals[i]) if is_int else float(vals[i]) for name, vals, is_int in feature_columns}
+        for i in range(table.num_rows)
+    ]
+    return ReleaseCatalogue(
+        ids=col[schema.TRACK_ID],
+        summaries=summaries,
+        popularity=[s[6] for s in summaries],
+        genres=genres,
+        song_ids=col[schema.SONG_ID],
+        features=features,
+    )
+
+
+class NeighbourTable:
+    """One model's neighbours as index arrays grouped by seed, rank order within each group."""
+
+    def __init__(self, path: Path, catalogue: ReleaseCatalogue):
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        columns = [schema.NB_TRACK_ID, schema.NB_RANK, schema.NB_NEIGHBOUR_ID, schema.NB_SCORE]
+        table = pq.read_table(path, columns=columns)
+        value_set = pa.array(catalogue.ids, type=pa.string())
+        seeds = pc.index_in(table[schema.NB_TRACK_ID], value_set=value_set)
+        neighbours = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=value_set)
+        if seeds.null_count or neighbours.null_count:
+            raise ValueError(
+                f"{path}: {seeds.null_count + neighbours.null_count} ids are not in tracks.parquet"
+            )
+        seed_idx = seeds.to_numpy(zero_copy_only=False)
+        ranks = table[schema.NB_RANK].to_numpy()
+        order = np.lexsort((ranks, seed_idx))
+        self.seed_idx = seed_idx[order]
+        self.neighbour_idx = neighbours.to_numpy(zero_copy_only=False)[order]
+        scores = table[schema.NB_SCORE].to_numpy().astype("float64")[order]
+        self.scores = np.round(scores, 6)
+        self.starts = np.searchsorted(self.seed_idx, np.arange(len(catalogue.ids) + 1))
+        self.in_degree = np.bincount(self.neighbour_idx, minlength=len(catalogue.ids))
+
+    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
+        lo, hi = self.starts[i], self.starts[i + 1]
+        return self.neighbour_idx[lo:hi].tolist(), self.scores[lo:hi].tolist()
