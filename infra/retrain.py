@@ -116,7 +116,7 @@ def train_arguments(models: str) -> list[str]:
 
 
 def main(stage: str) -> None:
-    models = env("SPOTREC_MODELS", "cosine,autoencoder,transformer,blend")
+    models = env("SPOTREC_MODELS", "cosine,transformer,blend")
     common = ["--out", str(BUILD)]  # later stages build the models the train stage recorded
     if stage == "export-events":
         target = WORK / "events" / "events.jsonl"

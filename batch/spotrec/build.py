@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models",
         help=f"comma-separated subset of {','.join(KNOWN_MODELS)} (default: "
-        f"{','.join(schema.ALL_MODELS)}, plus {','.join(schema.LISTENING_MODELS)} with "
+        f"{','.join(schema.DEFAULT_MODELS)}, plus {','.join(schema.LISTENING_MODELS)} with "
         "--interactions; later stages default to the train stage's models)",
     )
     parser.add_argument("--top-n", type=int, default=schema.DEFAULT_TOP_N)

@@ -30,8 +30,8 @@ STATE_FILE = "build-state.json"  # carries ingest counts and model summaries bet
 @dataclass(frozen=True)
 class BuildConfig:
     """Everything one `spotrec build` needs. ``models=None``: the train stage builds the
-    content models (schema.ALL_MODELS) plus the listening models when ``interactions`` are
-    given; later stages build what the train stage recorded."""
+    default content models (schema.DEFAULT_MODELS) plus the listening models when
+    ``interactions`` are given; later stages build what the train stage recorded."""
 
     out: Path
     data: Path | None = None
@@ -54,7 +54,7 @@ class BuildConfig:
 
     def default_models(self) -> tuple[str, ...]:
         listening = schema.LISTENING_MODELS if self.interactions else ()
-        return (*schema.ALL_MODELS, *listening)
+        return (*schema.DEFAULT_MODELS, *listening)
 
 
 def shard_range(n_rows: int, shard: int, num_shards: int) -> tuple[int, int]:
@@ -85,7 +85,7 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
             raise SpotrecError(f"--data {config.data}: no such file")
         models = models or list(config.default_models())
         train_stage(config, models, timer)
-    models = models or _read_state(out).get("models", list(schema.ALL_MODELS))
+    models = models or _read_state(out).get("models", list(schema.DEFAULT_MODELS))
     if config.stage in ("all", "neighbours"):
         neighbours_stage(out, models, config.top_n, config.shard, timer, config.search)
     manifest = None

@@ -20,9 +20,11 @@ smaller than ``top_n`` the fused candidates can be fewer than ``top_n``; the lis
 from the best single model (the highest weight) in its own rank order, after every fused
 candidate.
 
-Weights: DEFAULT_WEIGHTS when the blend fuses exactly the three shipped models (the build's
-default), else every model counts 1 unless ``weights`` says otherwise. The defaults come from a
-grid over the full real catalogue (scripts/tune_blend.py; table in docs/models.md): the
+Weights: DEFAULT_WEIGHTS when the blend fuses cosine and the transformer (the build's
+default; the autoencoder, weight 0, may be there too), else every model counts 1 unless
+``weights`` says otherwise. The defaults come from a grid over the full real catalogue
+(scripts/tune_blend.py; table in docs/models.md) scored on the genre metrics, for the earlier
+learned models; they have not been re-chosen on held-out listening yet. There: the
 transformer carries the list, a quarter-weight cosine adds the audio-first neighbours that lift
 coverage and cut hubness, and the autoencoder gets 0 because it is built from the same parts
 as the transformer (genre profile, artist fingerprint): every weight tried for it lowered
@@ -58,7 +60,10 @@ def _as_song_series(song_ids: Mapping | pd.Series) -> pd.Series:
 
 def _resolve_weights(names: list[str], weights: Mapping[str, float] | None) -> dict[str, float]:
     if weights is None:
-        weights = DEFAULT_WEIGHTS if set(DEFAULT_WEIGHTS) == set(names) else {}
+        # The tuned weights apply to the default models (cosine + transformer) with or without
+        # the autoencoder, whose weight is 0 (no say either way); any other mix counts 1 each.
+        shipped = set(names) <= set(DEFAULT_WEIGHTS) and {"cosine", "transformer"} <= set(names)
+        weights = {name: DEFAULT_WEIGHTS[name] for name in names} if shipped else {}
     weights = dict(weights)
     unknown = sorted(set(weights) - set(names))
     if unknown:
@@ -293,7 +298,7 @@ def evidence_weights(
 
     trust = n / (n + evidence_scale) for a track in n training sessions (a step, n > 0, when
     evidence_scale is 0). Co-listening weighs ``trust``; each content model weighs its blend
-    weight (DEFAULT_WEIGHTS when all three are there) times ``(1 - trust) + content_share *
+    weight (DEFAULT_WEIGHTS for the shipped models) times ``(1 - trust) + content_share *
     trust``: a track nobody played gets the content blend; a much-played one gets co-listening
     with content as a tie-breaker.
     """
