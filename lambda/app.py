@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving.config import Config, start_request
-from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_headers, error_json
+from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_response
 from spotrec_serving.event_store import optional_event_store
 from spotrec_serving.events import check_session_id
 from spotrec_serving.factory import make_store
@@ -240,16 +240,6 @@ def get_openapi():
 
 
 # --- errors --------------------------------------------------------------------------------------
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Spotify's error shape (errors.error_json); a 503 carries Retry-After."""
-    return Response(
-        status_code=status,
-        content_type="application/json",
-        body=error_json(status, message),
-        headers={**error_headers(status), **(headers or {})},
-    )
 
 
 @app.exception_handler(ApiError)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from spotrec_serving.config import Config, start_request
-from spotrec_serving.errors import ApiError, BadRequest, error_headers, error_json
+from spotrec_serving.errors import ApiError, BadRequest, error_response
 from spotrec_serving.event_ingest import record_events
 from spotrec_serving.event_store import make_event_store
 from spotrec_serving.events import check_content_type, parse_events_body
@@ -48,16 +48,6 @@ def post_events():
     events = parse_events_body(body)
     store = make_store(Config.from_env())
     return record_events(store, make_event_store(), events[0].session_id, events)
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Spotify's error shape (errors.error_json, shared with app.py); a 503 has Retry-After."""
-    return Response(
-        status_code=status,
-        content_type="application/json",
-        body=error_json(status, message),
-        headers={**error_headers(status), **(headers or {})},
-    )
 
 
 @app.exception_handler(ApiError)

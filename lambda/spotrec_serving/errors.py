@@ -30,6 +30,18 @@ def error_headers(status: int) -> dict[str, str]:
     return headers
 
 
+def error_response(status: int, message: str, headers: dict[str, str] | None = None):
+    """The powertools Response of an error (both Lambda functions answer errors with it)."""
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=error_json(status, message),
+        headers={**error_headers(status), **(headers or {})},
+    )
+
+
 class ApiError(Exception):
     """A client-visible failure with an HTTP status and a message safe to show."""
 
