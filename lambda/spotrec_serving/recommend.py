@@ -45,17 +45,11 @@ from typing import TYPE_CHECKING
 from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
-from spotrec_serving.items import (
-    TrackSummary,
-    feature_bound,
-    genre_key,
-    neighbours_key,
-    track_key,
-    unpack_list,
-)
+from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track_key, unpack_list
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
+from spotrec_serving.tuned_pool import apply_filters, exact_features
 from spotrec_serving.tuning import NO_TUNING, Tuning, rerank, satisfies
 from spotrec_serving.validation import MAX_SEEDS
 
@@ -163,16 +157,6 @@ def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[f
     return [(score, docs[track_key(c.id)]) for score, c in picked]
 
 
-def exact_features(doc: dict) -> dict[str, float]:
-    """A T# item's exact values of the 14 tunable attributes."""
-    summary = TrackSummary.decode(doc["track"])
-    return {
-        **doc["features"],
-        "duration_ms": summary.duration_ms,
-        "popularity": summary.popularity,
-    }
-
-
 def pick_exact(
     store: ItemStore, run_id: str, ranked: Ranked, limit: int, tuning: Tuning
 ) -> list[tuple[float, dict]]:
@@ -191,20 +175,6 @@ def pick_exact(
             if satisfies(exact_features(doc), tuning)
         ]
     return chosen
-
-
-def apply_filters(seed_lists: list[SeedList], catalogue: Catalogue, tuning: Tuning) -> None:
-    """Drop the candidates whose (quantised) features certainly fail a min/max filter."""
-    if not tuning.filters:
-        return
-    slack = {name: feature_bound(*bounds) for name, bounds in catalogue.ranges.items()}
-    features = catalogue.features
-    for seed_list in seed_lists:
-        seed_list.candidates = [
-            (score, c)
-            for score, c in seed_list.candidates
-            if satisfies(features(c.index), tuning, slack)
-        ]
 
 
 def check_seed_shape(request: RecommendationRequest) -> None:
