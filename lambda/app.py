@@ -25,9 +25,10 @@ from spotrec_serving.items import TrackSummary, track_key
 from spotrec_serving.openapi import openapi_document
 from spotrec_serving.recommend import RecommendationRequest, check_seed_shape, recommend
 from spotrec_serving.release import current_release, fetch_items
-from spotrec_serving.routes import Route, route_named, routes_matching
+from spotrec_serving.routes import MAX_AUDIO_FEATURES_IDS, Route, route_named, routes_matching
 from spotrec_serving.search import search_tracks
 from spotrec_serving.spotify import audio_features_object, track_object
+from spotrec_serving.tuning import parse_tuning
 from spotrec_serving.validation import (
     MAX_IDS_PER_REQUEST,
     check_track_id,
@@ -160,6 +161,7 @@ def get_recommendations():
         per_seed=int_param(entry, "per_seed"),
         model=param("model"),
         session_id=session_param(),  # events: session-aware (spotrec_serving/session.py)
+        tuning=parse_tuning(param),  # min_*/max_*/target_* (spotrec_serving/tuning.py)
     )
     check_seed_shape(request)  # before any store read: bad input is a 400 even with no release
     count("Recommendations")
@@ -232,6 +234,22 @@ def get_tracks():
 @route("AudioFeatures")
 def get_audio_features(id: str):
     return audio_features_object(one_track_document(id), base_url())
+
+
+@route("AudioFeaturesSeveral")
+def get_several_audio_features():
+    ids_text = param("ids")
+    if ids_text is None:
+        raise BadRequest("missing parameter 'ids'")
+    track_ids = parse_track_ids(ids_text, "ids", max_count=MAX_AUDIO_FEATURES_IDS)
+    documents = track_documents(track_ids)
+    url = base_url()
+    return {
+        "audio_features": [  # Spotify answers null for an unknown id in the list
+            audio_features_object(doc, url) if doc else None
+            for doc in (documents.get(track_key(t)) for t in track_ids)
+        ]
+    }
 
 
 @route("OpenApi")

@@ -173,6 +173,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "duration_ms": {"type": "integer"},
         },
     },
+    "AudioFeaturesList": {
+        "type": "object",
+        "required": ["audio_features"],
+        "properties": {
+            "audio_features": {
+                "type": "array",
+                "items": {
+                    "oneOf": [{"$ref": "#/components/schemas/AudioFeatures"}, {"type": "null"}]
+                },
+            }
+        },
+    },
 }
 
 

@@ -26,6 +26,14 @@ combined with it. The reported `score` is the similarity from that seed's list.
 
 Both modes exclude the seed tracks, every variant of a seed (same song_id), and keep at most
 one track per song (the variant met first, at the best rank).
+
+Tunable attributes (``min_*``/``max_*``/``target_*``, tuning.py): filters drop candidates from
+every seed's list before merging, judged on the cached catalogue features widened by their
+quantisation bound (items.feature_bound), so no track that truly passes is lost; the picked
+tracks are then checked against their EXACT values in the T# items of the second read, and a
+track that fails (only possible within the bound of a filter's edge) is replaced by the next in
+rank, at the cost of one more read. Targets re-rank the merged pool (tuning.rerank); in
+``per_seed`` mode each seed's own list is re-ranked before interleaving.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
+from spotrec_serving.tuned_pool import apply_filters, exact_features
+from spotrec_serving.tuning import NO_TUNING, Tuning, rerank, satisfies
 from spotrec_serving.validation import MAX_SEEDS
 
 if TYPE_CHECKING:
@@ -60,6 +70,7 @@ class RecommendationRequest:
     per_seed: int | None = None
     model: str | None = None
     session_id: str | None = None  # events: react within the session (session.py)
+    tuning: Tuning = NO_TUNING  # min_*/max_*/target_* (tuning.py)
 
 
 @dataclass(slots=True)
@@ -146,6 +157,26 @@ def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[f
     return [(score, docs[track_key(c.id)]) for score, c in picked]
 
 
+def pick_exact(
+    store: ItemStore, run_id: str, ranked: Ranked, limit: int, tuning: Tuning
+) -> list[tuple[float, dict]]:
+    """The first ``limit`` of ``ranked`` whose exact T# values pass every filter; reads the next
+    ones only when a picked track failed (within the quantisation bound of a filter's edge)."""
+    if not tuning.filters:
+        return picked_tracks(store, run_id, ranked[:limit])
+    chosen: list[tuple[float, dict]] = []
+    start = 0
+    while len(chosen) < limit and start < len(ranked):
+        batch = ranked[start : start + min(MAX_RESULTS, limit - len(chosen))]
+        start += len(batch)
+        chosen += [
+            (score, doc)
+            for score, doc in picked_tracks(store, run_id, batch)
+            if satisfies(exact_features(doc), tuning)
+        ]
+    return chosen
+
+
 def check_seed_shape(request: RecommendationRequest) -> None:
     """The checks that need no store: run before any read, so bad input is a 400 even when the
     store is down or no release is published."""
@@ -186,26 +217,40 @@ def recommend(
     seeds = _seed_keys(request, model)
     keys = [key for _, _, key in seeds]
     catalogue = release_catalogue(store, release)
+    tuning = request.tuning
+    # Tuned: merge deeper than `limit`, so re-ranking and exact checks can reach further down.
+    depth = MAX_RESULTS if tuning.active else request.limit
+    summary = None
     if request.session_id and event_store is not None:
         # events: the session summary comes in the same store read (session.py)
         from spotrec_serving import session
 
         docs, summary = session.fetch(store, event_store, release.run_id, keys, request.session_id)
-        seed_lists = _seed_lists(seeds, docs, catalogue)
-        picked = session.react(seed_lists, summary, catalogue, request.limit, request.per_seed)
-        return _response(store, release.run_id, base_url, seed_lists, picked)
-    docs = fetch_items(store, release.run_id, keys)
+    else:
+        docs = fetch_items(store, release.run_id, keys)
     seed_lists = _seed_lists(seeds, docs, catalogue)
-    if request.per_seed is not None:
+    apply_filters(seed_lists, catalogue, tuning)
+    if request.per_seed is not None and tuning.targets:
+        for seed_list in seed_lists:
+            seed_list.candidates = rerank(seed_list.candidates, catalogue_features, tuning)
+    if summary is not None:
+        picked = session.react(seed_lists, summary, catalogue, depth, request.per_seed)
+    elif request.per_seed is not None:
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
-        picked = fuse_reciprocal_rank(seed_lists, request.limit)
-    return _response(store, release.run_id, base_url, seed_lists, picked)
+        picked = fuse_reciprocal_rank(seed_lists, depth)
+    if request.per_seed is None:
+        picked = rerank(picked, catalogue_features, tuning)
+    limit = len(picked) if request.per_seed is not None else request.limit
+    chosen = pick_exact(store, release.run_id, picked, limit, tuning)
+    return _response(base_url, seed_lists, chosen)
 
 
-def _response(
-    store: ItemStore, run_id: str, base_url: str, seed_lists: list[SeedList], picked: Ranked
-) -> dict:
+def catalogue_features(candidate: Candidate) -> dict[str, float | int]:
+    return candidate.features
+
+
+def _response(base_url: str, seed_lists: list[SeedList], chosen: list[tuple[float, dict]]) -> dict:
     return {
         "seeds": [
             seed_object(
@@ -219,6 +264,6 @@ def _response(
         ],
         "tracks": [
             track_object(TrackSummary.decode(doc["track"]), base_url, score)
-            for score, doc in picked_tracks(store, run_id, picked)
+            for score, doc in chosen
         ],
     }

@@ -21,10 +21,12 @@ from typing import Any
 
 from spotrec_serving.items import TRACK_ID_PATTERN
 from spotrec_serving.recommend import MAX_RESULTS as MAX_LIMIT
+from spotrec_serving.tuning import ATTRIBUTE_RANGES, PREFIXES
 from spotrec_serving.validation import MAX_IDS_PER_REQUEST as MAX_IDS
 from spotrec_serving.validation import MAX_QUERY_CHARS, MAX_SEEDS
 
 TRACK_ID_REGEX = TRACK_ID_PATTERN.pattern
+MAX_AUDIO_FEATURES_IDS = 100  # Spotify's limit for GET /v1/audio-features?ids=
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,26 @@ def _id_list(max_items: int) -> dict[str, Any]:
     }
 
 
+def _tuning_params() -> tuple[Param, ...]:
+    """min_*/max_*/target_* for the 14 tunable attributes (spotrec_serving/tuning.py), with
+    Spotify's types and ranges."""
+    meaning = {
+        "min_": "Hard floor: every returned track has {a} >= this.",
+        "max_": "Hard ceiling: every returned track has {a} <= this.",
+        "target_": "Re-rank by closeness of {a} to this (README: tunable attributes).",
+    }
+    params = []
+    for attribute, (integer, low, high) in ATTRIBUTE_RANGES.items():
+        schema: dict[str, Any] = {"type": "integer" if integer else "number"}
+        if low is not None:
+            schema["minimum"] = low
+        if high is not None:
+            schema["maximum"] = high
+        for prefix in PREFIXES:
+            params.append(Param(prefix + attribute, meaning[prefix].format(a=attribute), schema))
+    return tuple(params)
+
+
 NON_EMPTY = {"type": "string", "minLength": 1}
 # Sent by spotipy (market on tracks/search/recommendations; country on artist top-tracks) and
 # accepted so such clients work; the catalogue has no per-market availability to apply.
@@ -142,6 +164,7 @@ ROUTES: tuple[Route, ...] = (
                 NON_EMPTY,
             ),
             MARKET,
+            *_tuning_params(),
         ),
         ("Recommendations", "Recommendations"),
         errors=(400, 404, 503),
@@ -206,6 +229,21 @@ ROUTES: tuple[Route, ...] = (
         (TRACK_ID,),
         ("Audio features", "AudioFeatures"),
         errors=(400, 404, 503),
+    ),
+    Route(
+        "AudioFeaturesSeveral",
+        "GET",
+        "/v1/audio-features",
+        "The audio features of several tracks (null in place of an unknown id).",
+        (
+            Param(
+                "ids",
+                f"Comma-separated track ids (at most {MAX_AUDIO_FEATURES_IDS}).",
+                _id_list(MAX_AUDIO_FEATURES_IDS),
+                required=True,
+            ),
+        ),
+        ("Audio features", "AudioFeaturesList"),
     ),
     Route(
         "OpenApi",

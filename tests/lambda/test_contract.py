@@ -54,7 +54,7 @@ INT_PARAMS = [
     (route.name, p.name)
     for route in ROUTES
     for p in route.parameters
-    if p.schema.get("type") == "integer"
+    if p.schema.get("type") == "integer" and {"minimum", "maximum"} <= set(p.schema)
 ]
 BASE_QUERY = {"Recommendations": {"seed_tracks": A}, "Search": {"q": "halo", "type": "track"}}
 EVENT_OF = {"Recommendations": "recommend", "Search": "search"}

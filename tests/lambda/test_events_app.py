@@ -174,6 +174,19 @@ def test_recommendations_react_to_events_posted_to_the_session(post, handler):
     assert status == 200 and C not in [t["id"] for t in answer["tracks"]]
 
 
+def test_tunable_filters_hold_on_the_session_path(post, handler):
+    """Energies by construction (lambda_fixtures): B 0.2, C 0.3, D 0.4, E 0.5, H 0.8."""
+    event = recommend_event(SESSION)
+    event["queryStringParameters"]["min_energy"] = "0.25"
+    event["multiValueQueryStringParameters"]["min_energy"] = ["0.25"]
+    assert [t["id"] for t in handler(event)[1]["tracks"]] == [C, E, H, D]  # B filtered
+    assert post(body({"track_id": C, "event": "skip"}))[0] == 200
+    status, answer, _ = handler(event)
+    # C never again (skipped); E, C's neighbour, pushed down; B still filtered out
+    assert status == 200 and answer["tracks"][0]["id"] == H
+    assert sorted(t["id"] for t in answer["tracks"]) == sorted([E, H, D])
+
+
 def test_a_malformed_session_id_on_recommendations_is_a_400(handler, events_db):
     status, answer, _ = handler(recommend_event("bad id!"))
     assert status == 400 and "session_id" in answer["error"]["message"]
