@@ -215,18 +215,24 @@ def get_track(id: str):
     return track_object(TrackSummary.decode(document["track"]), base_url())
 
 
-@route("Tracks")
-def get_tracks():
+def documents_for_ids_param(max_count: int) -> list[dict | None]:
+    """The T# documents of the required `ids` parameter, in its order; None for an unknown id
+    (Spotify answers null in its place)."""
     ids_text = param("ids")
     if ids_text is None:
         raise BadRequest("missing parameter 'ids'")
-    track_ids = parse_track_ids(ids_text, "ids", max_count=MAX_IDS_PER_REQUEST)
+    track_ids = parse_track_ids(ids_text, "ids", max_count=max_count)
     documents = track_documents(track_ids)
+    return [documents.get(track_key(t)) for t in track_ids]
+
+
+@route("Tracks")
+def get_tracks():
     url = base_url()
     return {
-        "tracks": [  # Spotify answers null for an unknown id in the list
+        "tracks": [
             track_object(TrackSummary.decode(doc["track"]), url) if doc else None
-            for doc in (documents.get(track_key(t)) for t in track_ids)
+            for doc in documents_for_ids_param(MAX_IDS_PER_REQUEST)
         ]
     }
 
@@ -238,16 +244,11 @@ def get_audio_features(id: str):
 
 @route("AudioFeaturesSeveral")
 def get_several_audio_features():
-    ids_text = param("ids")
-    if ids_text is None:
-        raise BadRequest("missing parameter 'ids'")
-    track_ids = parse_track_ids(ids_text, "ids", max_count=MAX_AUDIO_FEATURES_IDS)
-    documents = track_documents(track_ids)
     url = base_url()
     return {
-        "audio_features": [  # Spotify answers null for an unknown id in the list
+        "audio_features": [
             audio_features_object(doc, url) if doc else None
-            for doc in (documents.get(track_key(t)) for t in track_ids)
+            for doc in documents_for_ids_param(MAX_AUDIO_FEATURES_IDS)
         ]
     }
 

@@ -22,20 +22,6 @@ PER_TASTE = 60
 TOP_N = 20
 OWN_SHARE = 0.55
 RUN_ID = "20260101T000000Z-session0"
-AUDIO_FEATURES = (
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
-)
 
 
 def track_id(taste: int, index: int) -> str:
@@ -82,6 +68,7 @@ def neighbour_lists(seed: int = 0) -> dict[str, list[str]]:
 def release_items(seed: int = 0) -> Iterator[tuple[str, dict | bytes]]:
     """The compact release the batch writer makes of this world (writers.items.assemble_release),
     META first (it names the run)."""
+    from spotrec.schema import AUDIO_FEATURES
     from spotrec.writers.items import ListsByIndex, ReleaseCatalogue, assemble_release
 
     tracks = all_tracks()
