@@ -133,6 +133,8 @@ def parse_models(text: str | None, *, listening: bool) -> tuple[str, ...] | None
             )
         if "hybrid" in models and "colistening" not in models:
             raise SpotrecError("the hybrid needs colistening in --models")
+        if "trending" in models and "hybrid" not in models:
+            raise SpotrecError("trending re-orders the hybrid's lists: add hybrid to --models")
     return tuple(m for m in KNOWN_MODELS if m in models)  # canonical order
 
 

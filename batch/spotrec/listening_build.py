@@ -86,6 +86,7 @@ def listening_lists(
     from spotrec.errors import SpotrecError
     from spotrec.models.blend import evidence_weights, fuse_index_lists
     from spotrec.models.colistening import CoListeningModel, complete_lists
+    from spotrec.trend_build import apply_trends
 
     model_dir = out / schema.MODELS_DIR / COLISTENING
     if not (model_dir / "colistening.json").is_file():
@@ -103,4 +104,5 @@ def listening_lists(
         result[HYBRID] = fuse_index_lists(
             {COLISTENING: evidence, **content_lists}, song_codes, top_n, weights=weights
         )
+    result.update(apply_trends(out, models, result))  # trend tie-break + trending (trend_build)
     return result

@@ -165,9 +165,11 @@ def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> No
     listening, listening_stats = None, None
     if config.interactions:
         from spotrec.listening_build import prepare_listening
+        from spotrec.trend_build import plan_trending
 
         with timer.stage("listening"):
             listening, listening_stats = prepare_listening(config, tracks)
+        models[:] = plan_trending(models, out, explicit=config.models is not None)
     else:
         shutil.rmtree(out / schema.LISTENING_DIR, ignore_errors=True)
     summaries: dict[str, Any] = {}

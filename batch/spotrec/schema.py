@@ -135,4 +135,6 @@ LISTENING_REJECTS_FILE = "listening/rejects.csv"
 LISTENING_STATS_FILE = "listening/stats.json"
 
 # Models that learn from listening data: built only when the build is given --interactions.
-LISTENING_MODELS = ("colistening", "hybrid")
+# trending re-orders the hybrid's lists by rising interactions (trend_build.py): built only
+# when the listening data has timestamps.
+LISTENING_MODELS = ("colistening", "hybrid", "trending")

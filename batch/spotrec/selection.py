@@ -8,6 +8,8 @@ With held-out listening (the build has listening data), the LISTENING RULE decid
    compared at RANK_DECIMALS, wins;
 3. ties go to the genre rule below.
 The genre metrics are circular for models fed genres, so they never outrank listening.
+``trending`` is never the default: it is the hybrid re-ordered by rising interactions, a view
+asked for by name, and the held-out sessions share its training days (trend_build.py).
 
 Without listening data, the GENRE RULE (documented in the report too):
 1. A model that fails any quality bar (BARS) ranks below every model that passes them all.
@@ -83,7 +85,8 @@ def choose_default(
 ) -> str:
     """The best model by the rule in this module's docstring. ``listening`` maps model ->
     held-out listening metrics (evaluation/listening.py); None or empty = the genre rule."""
-    order = genre_rule_order(evaluations)
+    # trending is a view of the hybrid by rising interactions, never the default (trend_build.py)
+    order = [m for m in genre_rule_order(evaluations) if m != "trending"] or list(evaluations)
     if not listening:
         return order[0]
 

@@ -24,7 +24,9 @@ LISTENING_MODELS: dict[str, str] = {
 }
 BLEND = "blend"
 HYBRID = "hybrid"  # fuses co-listening and content per track by evidence (models/blend.py)
-MODEL_NAMES = (*EMBEDDING_MODELS, *LISTENING_MODELS, BLEND, HYBRID)
+# Not a similarity model: the hybrid's lists re-ordered by rising interactions (trend_build.py).
+TRENDING = "trending"
+MODEL_NAMES = (*EMBEDDING_MODELS, *LISTENING_MODELS, BLEND, HYBRID, TRENDING)
 
 
 class UnknownModelError(SpotrecError):
@@ -65,9 +67,9 @@ def parse_model_names(text: str) -> list[str]:
     unknown = [n for n in names if n not in MODEL_NAMES]
     if unknown or not names:
         raise UnknownModelError(f"unknown model(s) {unknown or [text]}; known: {list(MODEL_NAMES)}")
-    embedding = [n for n in names if not is_blend(n)]
+    embedding = [n for n in names if not is_blend(n) and n != TRENDING]
     if BLEND in names and not embedding:
         raise UnknownModelError(
             f"the blend fuses other models' lists: name some of {list(EMBEDDING_MODELS)} with it"
         )
-    return embedding + [name for name in (BLEND, HYBRID) if name in names]
+    return embedding + [name for name in (BLEND, HYBRID, TRENDING) if name in names]

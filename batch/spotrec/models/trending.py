@@ -15,7 +15,8 @@ Definition, with interval length I (default 1 day) ending at ``now``:
 
 so a rise in the newest interval counts fully and older rises fade (time decay). Weights:
 play/add 1, like/save 2 (listening-contract EVENT_WEIGHTS); skips count 0 here, since a skip is
-an interaction the listener did not want, not popularity. Tracks with trend <= 0 are dropped.
+an interaction the listener did not want, not popularity. Tracks with trend <= 0 are dropped,
+and a log whose events all fall in one interval has no trend.
 """
 
 from __future__ import annotations
@@ -71,8 +72,11 @@ def trending(
         .reindex(columns=range(intervals), fill_value=0.0)
     )
     # Intervals older than the log's first event were not observed: a track is not "rising"
-    # from the nothing before the log began, so rises are taken within the observed span only.
-    observed = max(2, int(bucket[keep].max()) + 1)
+    # from the nothing before the log began, so rises are taken within the observed span only;
+    # a log inside one interval shows no change at all (its counts are popularity, not trend).
+    observed = int(bucket[keep].max()) + 1
+    if observed < 2:
+        return _empty()
     matrix = counts.to_numpy(dtype="float64")[:, :observed]
     rises = matrix[:, :-1] - matrix[:, 1:]
     trend = rises @ (decay ** np.arange(matrix.shape[1] - 1))
