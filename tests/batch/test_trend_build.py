@@ -168,3 +168,20 @@ def test_the_api_answers_model_trending_with_the_rising_track_first(world, monke
     response = app.lambda_handler(event, context)
     assert response["statusCode"] == 200, response["body"]
     assert json.loads(response["body"])["tracks"][0]["id"] == rising
+
+
+@pytest.mark.parametrize("stamp", [pd.NaT, DAY0])
+def test_trending_is_built_only_from_timestamped_listening(tmp_path, stamp):
+    from spotrec.errors import SpotrecError
+    from spotrec.trend_build import plan_trending
+
+    (tmp_path / "listening").mkdir()
+    train = pd.DataFrame({schema.LS_TIMESTAMP: pd.Series([stamp] * 3, dtype="datetime64[ns, UTC]")})
+    train.to_parquet(tmp_path / schema.LISTENING_TRAIN_FILE)
+    models = ["cosine", "colistening", "hybrid", "trending"]
+    if pd.isna(stamp):  # an MPD slice without times: nothing can be seen rising
+        assert plan_trending(models, tmp_path, explicit=False) == models[:3]
+        with pytest.raises(SpotrecError, match="timestamps"):
+            plan_trending(models, tmp_path, explicit=True)
+    else:
+        assert plan_trending(models, tmp_path, explicit=True) == models

@@ -46,7 +46,7 @@ def test_a_weight_that_lifts_the_rising_target_scores_better_after_the_cutoff():
     scores = np.tile(1.0 / (60 + np.arange(1, N)), (N, 1)).astype(np.float32)
     # Before: RISING goes from 1 play on day 0 to 4 on day 1; row 19 is steady.
     plays = [("x", RISING, 1), ("x", 19, 2)] + [(f"y{i}", RISING, 26 + i) for i in range(4)]
-    before = events(plays + [("z", 19, 27)])
+    before = events([*plays, ("z", 19, 27)])
     # After: one session, seeds 0-4, targets RISING and 19.
     after = events([("after", r, 49 + r / 10) for r in (0, 1, 2, 3, 4, RISING, 19)])
     result = evaluate_tie_break_weights(
