@@ -114,6 +114,11 @@ class Catalogue:
     def song(self, index: int) -> int:
         return self.songs[index]
 
+    def feature(self, index: int, name: str) -> float | int:
+        """One tunable attribute of a track, decoded (reasons.py needs two, not all 14)."""
+        code = self.codes[index * len(FEATURES) + FEATURES.index(name)]
+        return decode_feature(code, *self.ranges[name])
+
     def features(self, index: int) -> dict[str, float | int]:
         """The 14 tunable attributes of a track, decoded (bound: items.feature_bound)."""
         width = len(FEATURES)

@@ -1,0 +1,186 @@
+"""Why each pick: which seed(s) it came from, and what it shares with them, in a few words.
+
+Computed at request time from what the recommendation already read, with no extra round trip
+and no model:
+
+- which seeds' lists hold the pick (its song), and at which rank: the merged seed lists;
+- same artist / shared genre: the pick's T# item (second read) against the seed's T# item,
+  read in the FIRST read together with the seed lists (a few more keys, same call);
+- close tempo / energy: the cached catalogue's feature columns of pick and seed;
+- listened together: only when a list that came from listening evidence holds the pick. A
+  ``colistening`` list is its evidence entries, then a content fill whose rank-fusion weight
+  (models/colistening.py FILL_WEIGHT = 1e-4) keeps every fill score under 1e-4 / (RRF_K + 1)
+  while an evidence entry scores at least 1 / (RRF_K + top_n): entries scoring at least
+  ``evidence_floor(top_n)`` are evidence, even after the u8 score quantisation (a batch test
+  checks this on a built release). For a ``colistening`` request that is the seed's own list;
+  for ``hybrid`` the seeds' ``colistening`` lists are read too (same call). Content models'
+  requests never claim it: nothing they read says the tracks were listened to together.
+
+A pick whose seed shares none of these with it still says which seed's list it came from
+(kind ``similar``: the model placed it there for the sound as a whole). Session likes that
+joined the merge as extra seeds (session.py) give kind ``liked_in_session``.
+
+The response field is an extension of Spotify's track object (clients ignore unknown fields):
+``"reasons": [{"seed", "seed_type", "rank", "kinds": [...], "text"}]``, best rank first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from spotrec_serving.fusion import RRF_K
+from spotrec_serving.items import TrackSummary, track_key, unpack_list
+
+if TYPE_CHECKING:
+    from spotrec_serving.catalogue import Candidate, Catalogue
+    from spotrec_serving.recommend import SeedList
+
+KINDS = (
+    "same_artist",
+    "shared_genre",
+    "close_tempo",
+    "close_energy",
+    "listened_together",
+    "liked_in_session",
+    "similar",
+)
+CLOSE_TEMPO_BPM = 5.0  # a DJ's pitch range: within it two songs mix at one tempo
+CLOSE_ENERGY = 0.08  # Spotify's energy is 0..1; about a tenth of its spread in the catalogue
+COMPARED = ("tempo", "energy")
+EVIDENCE_MODELS = ("colistening", "hybrid")
+COLISTENING = "colistening"
+
+
+def evidence_floor(top_n: int) -> float:
+    """The lowest score of a listening-evidence entry in a colistening list, halved: safely above
+    any content fill entry (<= 1e-4 / (RRF_K + 1), plus the u8 quantisation error)."""
+    return 0.5 / (RRF_K + top_n)
+
+
+def evidence_keys(model: str, release_models: list[str], seed_tracks) -> list[str]:
+    """The extra list keys a request reads for 'listened together' (hybrid: the seeds'
+    colistening lists; empty for every other model)."""
+    if model != "hybrid" or COLISTENING not in release_models:
+        return []
+    from spotrec_serving.items import neighbours_key
+
+    return [neighbours_key(COLISTENING, seed) for seed in seed_tracks]
+
+
+@dataclass(slots=True)
+class SeedFacts:
+    seed_id: str
+    seed_type: str  # TRACK | GENRE | SESSION
+    name: str
+    ranks: dict[int, int]  # song key -> 1-based rank in this seed's list
+    artists: frozenset[str] = frozenset()
+    genres: frozenset[str] = frozenset()
+    features: dict | None = None
+    listened: set[int] = field(default_factory=set)  # song keys with listening evidence
+
+
+def _evidence_songs(data: bytes | None, catalogue: Catalogue, floor: float) -> set[int]:
+    if not isinstance(data, bytes):
+        return set()
+    ranked = unpack_list(data)
+    songs = catalogue.songs
+    return {
+        songs[index] for rank0, index in enumerate(ranked.indexes) if ranked.score(rank0) >= floor
+    }
+
+
+def seed_facts(
+    seed_lists: list[SeedList],
+    docs: dict,
+    catalogue: Catalogue,
+    model: str,
+    meta: dict,
+) -> list[SeedFacts]:
+    """What each seed list brings to the reasons (``docs``: the first read's items)."""
+    from spotrec_serving.items import neighbours_key
+
+    floor = evidence_floor(int(meta.get("top_n") or meta.get("depth") or 200))
+    facts = []
+    for seed_list in seed_lists:
+        ranks: dict[int, int] = {}
+        for rank, (_, candidate) in enumerate(seed_list.candidates, start=1):
+            ranks.setdefault(candidate.song_id, rank)
+        fact = SeedFacts(seed_list.seed_id, seed_list.seed_type, seed_list.seed_id, ranks)
+        if seed_list.seed_type == "TRACK":
+            doc = docs.get(track_key(seed_list.seed_id))
+            if isinstance(doc, dict):
+                summary = TrackSummary.decode(doc["track"])
+                fact.name = summary.name or seed_list.seed_id
+                fact.artists, fact.genres = frozenset(summary.artists), frozenset(summary.genres)
+            fact.features = _compared(catalogue, seed_list.seed_index)
+            if model in EVIDENCE_MODELS:
+                evidence = docs.get(neighbours_key(COLISTENING, seed_list.seed_id))
+                fact.listened = _evidence_songs(evidence, catalogue, floor)
+        elif seed_list.seed_type == "SESSION":
+            fact.features = _compared(catalogue, catalogue.index_of(seed_list.seed_id))
+        facts.append(fact)
+    return facts
+
+
+def _compared(catalogue: Catalogue, index: int | None) -> dict | None:
+    if index is None:
+        return None
+    return {name: catalogue.feature(index, name) for name in COMPARED}
+
+
+def _close(seed: dict | None, pick: dict) -> list[tuple[str, str]]:
+    if seed is None:
+        return []
+    found = []
+    if abs(seed["tempo"] - pick["tempo"]) <= CLOSE_TEMPO_BPM:
+        found.append(("close_tempo", f"close tempo ({pick['tempo']:.0f} BPM)"))
+    if abs(seed["energy"] - pick["energy"]) <= CLOSE_ENERGY:
+        found.append(("close_energy", f"similar energy ({pick['energy']:.2f})"))
+    return found
+
+
+def reasons_for(candidate: Candidate, pick: TrackSummary, facts: list[SeedFacts]) -> list[dict]:
+    """The reasons of one pick: one entry per seed whose list holds its song, best rank first."""
+    found = []
+    features = None
+    for fact in facts:
+        rank = fact.ranks.get(candidate.song_id)
+        if rank is None:
+            continue
+        if features is None:
+            features = _compared(candidate.catalogue, candidate.index)
+        said: list[tuple[str, str]] = []
+        if fact.seed_type == "GENRE":
+            if fact.seed_id in pick.genres:
+                said.append(("shared_genre", f"a {fact.seed_id} track"))
+        else:
+            if fact.seed_type == "SESSION":
+                said.append(("liked_in_session", "near a track you liked"))
+            artists = [a for a in pick.artists if a in fact.artists]
+            if artists:
+                said.append(("same_artist", f"same artist ({artists[0]})"))
+            genres = [g for g in pick.genres if g in fact.genres]
+            if genres:
+                said.append(("shared_genre", f"shared genre ({', '.join(genres[:2])})"))
+            said += _close(fact.features, features)
+            if candidate.song_id in fact.listened:
+                said.append(("listened_together", "listened to together"))
+        if not said:
+            said.append(("similar", "similar overall sound"))
+        source = f"genre {fact.name}" if fact.seed_type == "GENRE" else f"“{fact.name}”"
+        if fact.seed_type == "SESSION":
+            source = "your likes"
+        text = f"From {source}: " + ", ".join(words for _, words in said)
+        kinds = [kind for kind, _ in said]
+        found.append(
+            {
+                "seed": fact.seed_id,
+                "seed_type": fact.seed_type,
+                "rank": rank,
+                "kinds": kinds,
+                "text": text,
+            }
+        )
+    found.sort(key=lambda reason: reason["rank"])
+    return found
