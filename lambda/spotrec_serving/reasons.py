@@ -26,11 +26,20 @@ The response field is an extension of Spotify's track object (clients ignore unk
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from spotrec_serving.fusion import RRF_K
-from spotrec_serving.items import TrackSummary, track_key, unpack_list
+from spotrec_serving.items import (
+    RankedList,
+    TrackSummary,
+    neighbours_key,
+    track_key,
+    unpack_list,
+)
 
 if TYPE_CHECKING:
     from spotrec_serving.catalogue import Candidate, Catalogue
@@ -47,7 +56,7 @@ KINDS = (
 )
 CLOSE_TEMPO_BPM = 5.0  # a DJ's pitch range: within it two songs mix at one tempo
 CLOSE_ENERGY = 0.08  # Spotify's energy is 0..1; about a tenth of its spread in the catalogue
-COMPARED = ("tempo", "energy")
+_CANDIDATE, _SONG, _RANK = itemgetter(1), attrgetter("song_id"), itemgetter("rank")
 EVIDENCE_MODELS = ("colistening", "hybrid")
 COLISTENING = "colistening"
 
@@ -58,14 +67,13 @@ def evidence_floor(top_n: int) -> float:
     return 0.5 / (RRF_K + top_n)
 
 
-def evidence_keys(model: str, release_models: list[str], seed_tracks) -> list[str]:
-    """The extra list keys a request reads for 'listened together' (hybrid: the seeds'
-    colistening lists; empty for every other model)."""
-    if model != "hybrid" or COLISTENING not in release_models:
-        return []
-    from spotrec_serving.items import neighbours_key
-
-    return [neighbours_key(COLISTENING, seed) for seed in seed_tracks]
+def extra_keys(model: str, release_models: list[str], seed_tracks) -> list[str]:
+    """What the reasons add to the request's FIRST read: the track seeds' T# items (artists,
+    genres) and, for a hybrid request, the seeds' colistening lists (listening evidence)."""
+    keys = [track_key(seed) for seed in seed_tracks]
+    if model == "hybrid" and COLISTENING in release_models:
+        keys += [neighbours_key(COLISTENING, seed) for seed in seed_tracks]
+    return keys
 
 
 @dataclass(slots=True)
@@ -76,18 +84,29 @@ class SeedFacts:
     ranks: dict[int, int]  # song key -> 1-based rank in this seed's list
     artists: frozenset[str] = frozenset()
     genres: frozenset[str] = frozenset()
-    features: dict | None = None
+    features: tuple[float, float] | None = None  # (tempo, energy)
     listened: set[int] = field(default_factory=set)  # song keys with listening evidence
+
+
+def evidence_count(ranked: RankedList, floor: float) -> int:
+    """How many of a colistening list's entries are listening evidence: scores fall with rank,
+    so it is the prefix whose u8 score codes decode to >= floor; counted at C speed
+    (bytes.translate), not entry by entry, as this runs on every hybrid/colistening request."""
+    step = (ranked.score_hi - ranked.score_lo) / 255
+    if step <= 0:
+        return len(ranked) if ranked.score_lo >= floor else 0
+    lowest = min(256, max(0, math.ceil((floor - ranked.score_lo) / step)))
+    return len(ranked.codes.translate(None, bytes(range(lowest))))
 
 
 def _evidence_songs(data: bytes | None, catalogue: Catalogue, floor: float) -> set[int]:
     if not isinstance(data, bytes):
         return set()
     ranked = unpack_list(data)
-    songs = catalogue.songs
-    return {
-        songs[index] for rank0, index in enumerate(ranked.indexes) if ranked.score(rank0) >= floor
-    }
+    prefix = ranked.indexes[: evidence_count(ranked, floor)]
+    if len(prefix) < 2:
+        return {catalogue.songs[index] for index in prefix}
+    return set(itemgetter(*prefix)(catalogue.songs))  # a C-level gather
 
 
 def seed_facts(
@@ -98,14 +117,12 @@ def seed_facts(
     meta: dict,
 ) -> list[SeedFacts]:
     """What each seed list brings to the reasons (``docs``: the first read's items)."""
-    from spotrec_serving.items import neighbours_key
-
     floor = evidence_floor(int(meta.get("top_n") or meta.get("depth") or 200))
     facts = []
     for seed_list in seed_lists:
-        ranks: dict[int, int] = {}
-        for rank, (_, candidate) in enumerate(seed_list.candidates, start=1):
-            ranks.setdefault(candidate.song_id, rank)
+        # song key -> rank (a list holds one track per song); C-level iteration
+        songs = map(_SONG, map(_CANDIDATE, seed_list.candidates))
+        ranks = dict(zip(songs, itertools.count(1)))
         fact = SeedFacts(seed_list.seed_id, seed_list.seed_type, seed_list.seed_id, ranks)
         if seed_list.seed_type == "TRACK":
             doc = docs.get(track_key(seed_list.seed_id))
@@ -123,64 +140,67 @@ def seed_facts(
     return facts
 
 
-def _compared(catalogue: Catalogue, index: int | None) -> dict | None:
+def _compared(catalogue: Catalogue, index: int | None) -> tuple[float, float] | None:
+    """(tempo, energy) of a track from the cached catalogue columns."""
     if index is None:
         return None
-    return {name: catalogue.feature(index, name) for name in COMPARED}
+    return catalogue.feature(index, "tempo"), catalogue.feature(index, "energy")
 
 
-def _close(seed: dict | None, pick: dict) -> list[tuple[str, str]]:
-    if seed is None:
-        return []
-    found = []
-    if abs(seed["tempo"] - pick["tempo"]) <= CLOSE_TEMPO_BPM:
-        found.append(("close_tempo", f"close tempo ({pick['tempo']:.0f} BPM)"))
-    if abs(seed["energy"] - pick["energy"]) <= CLOSE_ENERGY:
-        found.append(("close_energy", f"similar energy ({pick['energy']:.2f})"))
-    return found
+def _source(fact: SeedFacts) -> str:
+    if fact.seed_type == "GENRE":
+        return f"From genre {fact.name}: "
+    return "From your likes: " if fact.seed_type == "SESSION" else f"From “{fact.name}”: "
+
+
+def _track_reasons(fact: SeedFacts, song: int, pick: TrackSummary, features) -> list:
+    said: list[tuple[str, str]] = []
+    if fact.seed_type == "SESSION":
+        said.append(("liked_in_session", "near a track you liked"))
+    artists = [a for a in pick.artists if a in fact.artists]
+    if artists:
+        said.append(("same_artist", f"same artist ({artists[0]})"))
+    genres = [g for g in pick.genres if g in fact.genres]
+    if genres:
+        said.append(("shared_genre", f"shared genre ({', '.join(genres[:2])})"))
+    if fact.features is not None and features is not None:
+        (seed_tempo, seed_energy), (tempo, energy) = fact.features, features
+        if abs(seed_tempo - tempo) <= CLOSE_TEMPO_BPM:
+            said.append(("close_tempo", f"close tempo ({tempo:.0f} BPM)"))
+        if abs(seed_energy - energy) <= CLOSE_ENERGY:
+            said.append(("close_energy", f"similar energy ({energy:.2f})"))
+    if song in fact.listened:
+        said.append(("listened_together", "listened to together"))
+    return said
 
 
 def reasons_for(candidate: Candidate, pick: TrackSummary, facts: list[SeedFacts]) -> list[dict]:
     """The reasons of one pick: one entry per seed whose list holds its song, best rank first."""
     found = []
-    features = None
+    song, features = candidate.song_id, None
     for fact in facts:
-        rank = fact.ranks.get(candidate.song_id)
+        rank = fact.ranks.get(song)
         if rank is None:
             continue
-        if features is None:
-            features = _compared(candidate.catalogue, candidate.index)
-        said: list[tuple[str, str]] = []
         if fact.seed_type == "GENRE":
-            if fact.seed_id in pick.genres:
-                said.append(("shared_genre", f"a {fact.seed_id} track"))
+            said = (
+                [("shared_genre", f"a {fact.seed_id} track")] if fact.seed_id in pick.genres else []
+            )
         else:
-            if fact.seed_type == "SESSION":
-                said.append(("liked_in_session", "near a track you liked"))
-            artists = [a for a in pick.artists if a in fact.artists]
-            if artists:
-                said.append(("same_artist", f"same artist ({artists[0]})"))
-            genres = [g for g in pick.genres if g in fact.genres]
-            if genres:
-                said.append(("shared_genre", f"shared genre ({', '.join(genres[:2])})"))
-            said += _close(fact.features, features)
-            if candidate.song_id in fact.listened:
-                said.append(("listened_together", "listened to together"))
+            if features is None:
+                features = _compared(candidate.catalogue, candidate.index)
+            said = _track_reasons(fact, song, pick, features)
         if not said:
-            said.append(("similar", "similar overall sound"))
-        source = f"genre {fact.name}" if fact.seed_type == "GENRE" else f"“{fact.name}”"
-        if fact.seed_type == "SESSION":
-            source = "your likes"
-        text = f"From {source}: " + ", ".join(words for _, words in said)
-        kinds = [kind for kind, _ in said]
+            said = [("similar", "similar overall sound")]
         found.append(
             {
                 "seed": fact.seed_id,
                 "seed_type": fact.seed_type,
                 "rank": rank,
-                "kinds": kinds,
-                "text": text,
+                "kinds": [kind for kind, _ in said],
+                "text": _source(fact) + ", ".join(words for _, words in said),
             }
         )
-    found.sort(key=lambda reason: reason["rank"])
+    if len(found) > 1:
+        found.sort(key=_RANK)
     return found

@@ -218,10 +218,7 @@ def recommend(
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
     keys = [key for _, _, key in seeds]
-    # reasons.py: the seeds' own T# items (artists, genres) ride along in the first read, and a
-    # hybrid request's seeds' colistening lists (listening evidence)
-    keys += [track_key(t) for t in request.seed_tracks]
-    keys += reasons.evidence_keys(model, release.models, request.seed_tracks)
+    keys += reasons.extra_keys(model, release.models, request.seed_tracks)  # same read
     catalogue = release_catalogue(store, release)
     tuning = request.tuning
     # Tuned: merge deeper than `limit`, so re-ranking and exact checks can reach further down.

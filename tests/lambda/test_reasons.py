@@ -91,7 +91,7 @@ def test_close_tempo_and_energy_thresholds(tempo, energy, kinds):
     ids = ["s" * 22, "p" * 22]
     block = pack_block(ids, [0, 1], [feature_codes(row, ranges) for row in rows])
     catalogue = Catalogue.from_blocks([block], ranges)
-    seed = SeedFacts(ids[0], "TRACK", "Seed", {1: 1}, features={"tempo": 120.0, "energy": 0.5})
+    seed = SeedFacts(ids[0], "TRACK", "Seed", {1: 1}, features=(120.0, 0.5))
     pick = TrackSummary(ids[1], "Pick", ("Other",), "", 1, False, 1, ("jazz",), "p")
     (reason,) = reasons_for(catalogue.candidate(1), pick, [seed])
     assert reason["kinds"] == kinds

@@ -15,7 +15,7 @@ from spotrec.models.colistening import CoListeningModel, complete_lists
 from spotrec.models.cosine import CosineModel
 from spotrec.neighbours import exact_top_n
 from spotrec_serving.items import pack_list, unpack_list
-from spotrec_serving.reasons import evidence_floor
+from spotrec_serving.reasons import evidence_count, evidence_floor
 
 
 @pytest.mark.parametrize("top_n", [10, 150])
@@ -39,5 +39,7 @@ def test_packed_colistening_scores_separate_evidence_from_the_content_fill(top_n
         )
         above = {ranked.indexes[r] for r in range(len(ranked)) if ranked.score(r) >= floor}
         assert above == set(evidence[row][evidence[row] >= 0].tolist()), row
+        count = evidence_count(ranked, floor)  # what the API uses: the prefix, counted fast
+        assert set(ranked.indexes[:count]) == above, row
         mixed += 0 < len(above) < len(ranked)
     assert mixed > 0, "some lists must hold both evidence and fill for the test to mean much"
