@@ -148,3 +148,30 @@ def test_reasons_are_in_the_openapi_track_schema():
     reason = track["reasons"]["items"]
     assert reason["properties"]["kinds"]["items"]["enum"] == list(KINDS)
     assert set(reason["required"]) == {"seed", "seed_type", "rank", "kinds", "text"}
+
+
+def test_a_liked_track_in_the_session_is_a_named_reason(store_file, tmp_path, monkeypatch):
+    from event_store_fixtures import stores
+    from lambda_fixtures import HG, H
+
+    from spotrec_serving.event_ingest import record_events
+    from spotrec_serving.events import Event, event_key
+    from spotrec_serving.recommend import RecommendationRequest, recommend
+
+    session, stamp = "session-reasons", 1_767_225_600_000
+    like = Event(event_key(session, G, "like", stamp), session, G, "like", stamp, {}, ())
+    with stores("sqlite", store_file, tmp_path, monkeypatch) as (items, events, _):
+        record_events(items, events, session, [like])  # G's list: H, HG, K
+        request = RecommendationRequest(seed_tracks=(A,), limit=10, session_id=session)
+        answer = recommend(items, "https://x", request, events)
+    tracks = {t["id"]: t["reasons"] for t in answer["tracks"]}
+    # HG only from the liked G (2nd in its list); a liked track's T# item is not read (the
+    # session summary names it by id only), so its reasons are the like and the features:
+    # tempo 120 both, energy 0.7 (G) vs 1.0 (HG)
+    assert [(r["seed"], r["seed_type"], r["rank"]) for r in tracks[HG]] == [(G, "SESSION", 2)]
+    assert tracks[HG][0]["kinds"] == ["liked_in_session", "close_tempo"]
+    assert tracks[HG][0]["text"] == (
+        "From your likes: near a track you liked, close tempo (120 BPM)"
+    )
+    # H: first in G's list, fourth in A's (C E B H D)
+    assert [(r["seed"], r["rank"]) for r in tracks[H]] == [(G, 1), (A, 4)]
