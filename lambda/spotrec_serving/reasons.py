@@ -86,6 +86,7 @@ class SeedFacts:
     genres: frozenset[str] = frozenset()
     features: tuple[float, float] | None = None  # (tempo, energy)
     listened: set[int] = field(default_factory=set)  # song keys with listening evidence
+    source: str = ""  # the text's opening, "From “<seed name>”: "
 
 
 def evidence_count(ranked: RankedList, floor: float) -> int:
@@ -136,6 +137,7 @@ def seed_facts(
                 fact.listened = _evidence_songs(evidence, catalogue, floor)
         elif seed_list.seed_type == "SESSION":
             fact.features = _compared(catalogue, catalogue.index_of(seed_list.seed_id))
+        fact.source = _source(fact)
         facts.append(fact)
     return facts
 
@@ -157,11 +159,11 @@ def _track_reasons(fact: SeedFacts, song: int, pick: TrackSummary, features) -> 
     said: list[tuple[str, str]] = []
     if fact.seed_type == "SESSION":
         said.append(("liked_in_session", "near a track you liked"))
-    artists = [a for a in pick.artists if a in fact.artists]
-    if artists:
-        said.append(("same_artist", f"same artist ({artists[0]})"))
-    genres = [g for g in pick.genres if g in fact.genres]
-    if genres:
+    if not fact.artists.isdisjoint(pick.artists):  # C-level test first: most picks share none
+        artist = next(a for a in pick.artists if a in fact.artists)
+        said.append(("same_artist", f"same artist ({artist})"))
+    if not fact.genres.isdisjoint(pick.genres):
+        genres = [g for g in pick.genres if g in fact.genres]
         said.append(("shared_genre", f"shared genre ({', '.join(genres[:2])})"))
     if fact.features is not None and features is not None:
         (seed_tempo, seed_energy), (tempo, energy) = fact.features, features
@@ -198,7 +200,7 @@ def reasons_for(candidate: Candidate, pick: TrackSummary, facts: list[SeedFacts]
                 "seed_type": fact.seed_type,
                 "rank": rank,
                 "kinds": [kind for kind, _ in said],
-                "text": _source(fact) + ", ".join(words for _, words in said),
+                "text": fact.source + ", ".join(words for _, words in said),
             }
         )
     if len(found) > 1:
