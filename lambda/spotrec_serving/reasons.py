@@ -54,8 +54,10 @@ KINDS = (
     "liked_in_session",
     "similar",
 )
-CLOSE_TEMPO_BPM = 5.0  # a DJ's pitch range: within it two songs mix at one tempo
-CLOSE_ENERGY = 0.08  # Spotify's energy is 0..1; about a tenth of its spread in the catalogue
+# Hand-set, not learned: within 5 BPM two songs mix at one tempo with a few percent of pitch
+# change; 0.08 is 8% of Spotify's 0..1 energy scale (about a third of its catalogue spread).
+CLOSE_TEMPO_BPM = 5.0
+CLOSE_ENERGY = 0.08
 _CANDIDATE, _SONG, _RANK = itemgetter(1), attrgetter("song_id"), itemgetter("rank")
 EVIDENCE_MODELS = ("colistening", "hybrid")
 COLISTENING = "colistening"
