@@ -18,6 +18,7 @@ from typing import Any
 from spotrec_serving.items import FEATURES, ID_BYTES, decode_feature, encode_feature
 
 _COUNT = struct.Struct("<I")
+_WIDTH, _POSITION = len(FEATURES), {name: i for i, name in enumerate(FEATURES)}
 
 
 def pack_block(ids: list[str], songs: list[int], features: list[list[int]]) -> bytes:
@@ -113,6 +114,11 @@ class Catalogue:
 
     def song(self, index: int) -> int:
         return self.songs[index]
+
+    def feature(self, index: int, name: str) -> float | int:
+        """One tunable attribute of a track, decoded (reasons.py needs two, not all 14)."""
+        code = self.codes[index * _WIDTH + _POSITION[name]]
+        return decode_feature(code, *self.ranges[name])
 
     def features(self, index: int) -> dict[str, float | int]:
         """The 14 tunable attributes of a track, decoded (bound: items.feature_bound)."""

@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from spotrec_serving.errors import error_body
+from spotrec_serving.reasons import KINDS as REASON_KINDS
 from spotrec_serving.routes import ROUTES, Route
 
 TITLE = "spotrec"
@@ -104,6 +105,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "score": {
                 "type": ["number", "null"],
                 "description": "Ours: the fused (or per-seed) score of a recommendation.",
+            },
+            "reasons": {
+                "type": "array",
+                "description": "Ours, recommendations only: the seeds whose lists hold this "
+                "track, best rank first, and what it shares with each (reasons.py).",
+                "items": {
+                    "type": "object",
+                    "required": ["seed", "seed_type", "rank", "kinds", "text"],
+                    "properties": {
+                        "seed": {"type": "string"},
+                        "seed_type": {"enum": ["TRACK", "GENRE", "SESSION"]},
+                        "rank": {"type": "integer", "minimum": 1},
+                        "kinds": {"type": "array", "items": {"enum": list(REASON_KINDS)}},
+                        "text": {"type": "string"},
+                    },
+                },
             },
         },
     },

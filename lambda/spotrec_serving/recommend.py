@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from spotrec_serving import reasons
 from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
@@ -82,6 +83,7 @@ class SeedList:
     pool_size: int
     candidates: list[tuple[float, Candidate]]
     weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
+    seed_index: int | None = None  # a track seed's catalogue index (its list's header)
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
@@ -144,7 +146,7 @@ def _seed_lists(
             for rank0, index in enumerate(ranked.indexes)
             if songs[index] not in excluded_songs
         ]
-        lists.append(SeedList(seed_id, kind, len(ranked), candidates))
+        lists.append(SeedList(seed_id, kind, len(ranked), candidates, seed_index=ranked.seed))
     return lists
 
 
@@ -216,6 +218,7 @@ def recommend(
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
     keys = [key for _, _, key in seeds]
+    keys += reasons.extra_keys(model, release.models, request.seed_tracks)  # same read
     catalogue = release_catalogue(store, release)
     tuning = request.tuning
     # Tuned: merge deeper than `limit`, so re-ranking and exact checks can reach further down.
@@ -243,14 +246,30 @@ def recommend(
         picked = rerank(picked, catalogue_features, tuning)
     limit = len(picked) if request.per_seed is not None else request.limit
     chosen = pick_exact(store, release.run_id, picked, limit, tuning)
-    return _response(base_url, seed_lists, chosen)
+    explained = seed_lists
+    if summary is not None and request.per_seed is None:
+        explained = [*seed_lists, *session.liked_seed_lists(summary, seed_lists, catalogue)]
+    facts = reasons.seed_facts(explained, docs, catalogue, model, release.meta)
+    return _response(base_url, seed_lists, chosen, facts, {c.id: c for _, c in picked})
 
 
 def catalogue_features(candidate: Candidate) -> dict[str, float | int]:
     return candidate.features
 
 
-def _response(base_url: str, seed_lists: list[SeedList], chosen: list[tuple[float, dict]]) -> dict:
+def _response(
+    base_url: str,
+    seed_lists: list[SeedList],
+    chosen: list[tuple[float, dict]],
+    facts: list[reasons.SeedFacts],
+    candidates: dict[str, Candidate],
+) -> dict:
+    tracks = []
+    for score, doc in chosen:
+        summary = TrackSummary.decode(doc["track"])
+        track = track_object(summary, base_url, score)
+        track["reasons"] = reasons.reasons_for(candidates[summary.id], summary, facts)
+        tracks.append(track)
     return {
         "seeds": [
             seed_object(
@@ -262,8 +281,5 @@ def _response(base_url: str, seed_lists: list[SeedList], chosen: list[tuple[floa
             )
             for s in seed_lists
         ],
-        "tracks": [
-            track_object(TrackSummary.decode(doc["track"]), base_url, score)
-            for score, doc in chosen
-        ],
+        "tracks": tracks,
     }

@@ -79,9 +79,19 @@ def test_like_two_skip_one_and_the_skipped_track_is_gone(page, site):
     page.get_by_test_id("recommend-button").click()
     expect(page.get_by_test_id("result-row")).to_have_count(6)
     assert track_id("chrome_hearts") in result_ids(page)
-    # A reason in a few words: Dawn Chorus is by the seed's artist.
-    expect(row(page, "dawn_chorus").get_by_test_id("result-reason")).to_have_text(
-        "same artist as “Morning Light”"
+    # The API's reason, shown as it says it: Dawn Chorus is 1st in Morning Light's list, by the
+    # same artist, in the same genre, and every track of this build has tempo 120, energy 0.5.
+    reason = row(page, "dawn_chorus").get_by_test_id("result-reason")
+    expect(reason).to_have_text(
+        "From “Morning Light”: same artist (Aurora Fields), shared genre (acoustic), "
+        "close tempo (120 BPM), similar energy (0.50)"
+    )
+    expect(reason).to_have_attribute(
+        "data-kinds", "same_artist shared_genre close_tempo close_energy"
+    )
+    # City Lights is in Night Drive's list only: Neon Coast, synth-pop
+    expect(row(page, "city_lights").get_by_test_id("result-reason")).to_contain_text(
+        "From “Night Drive”: same artist (Neon Coast), shared genre (synth-pop)"
     )
 
     row(page, "dawn_chorus").get_by_test_id("result-like").click()

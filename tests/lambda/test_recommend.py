@@ -122,8 +122,9 @@ def test_warm_five_seed_request_is_two_get_items_calls(store_file):
     assert store.calls[1:3] == [("get_items", 1), ("get_items", 1)]
     store.calls.clear()
     result = recommend(store, "http://x", request)
-    # the 5 lists in one call, then the 3 picked tracks' T# items in one call
-    assert store.calls == ["current_run", ("get_items", 5), ("get_items", 3)]
+    # the 5 lists and the 4 track seeds' T# items (for the reasons) in one call, then the 3
+    # picked tracks' T# items in one call
+    assert store.calls == ["current_run", ("get_items", 9), ("get_items", 3)]
     assert len(result["tracks"]) == 3
 
 

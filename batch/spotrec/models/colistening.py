@@ -44,6 +44,8 @@ WEIGHTINGS = ("bm25", "tfidf", "cosine")
 # Chosen by scripts/tune_colistening.py on held-out synthetic sessions (docs/colistening.md).
 DEFAULTS = {"weighting": "cosine", "popularity_discount": 0.0, "pool": 250}
 FILL_WEIGHT = 1e-4  # content's rank-fusion weight when it only fills: below any evidence entry
+# (the API's "listened together" reason tells evidence from fill by score on this basis:
+# spotrec_serving/reasons.evidence_floor, tests/batch/models/test_evidence_floor.py)
 
 
 class CoListeningModel:

@@ -64,6 +64,15 @@ async function api(path, params) {
   return body;
 }
 
+// Why a result was picked, as the API says it (the track's "reasons": which of your songs it
+// came from and what it shares with them). Two at most, so a row stays a row.
+function reasonLine(track) {
+  const reasons = Array.isArray(track.reasons) ? track.reasons.slice(0, 2) : [];
+  const line = el("span", { className: "result-reason", textContent: reasons.map((r) => r.text).join("; ") });
+  line.dataset.kinds = reasons.flatMap((r) => r.kinds || []).join(" ");
+  return line;
+}
+
 function artistNames(track) {
   return (track.artists || []).map((a) => a.name).join(", ");
 }
@@ -310,7 +319,7 @@ function renderResults(tracks, perSeed) {
         { className: "song" },
         el("span", { className: "result-name", textContent: track.name || "(untitled)" }),
         el("span", { className: "result-artists", textContent: artistNames(track) }),
-        el("span", { className: "result-reason", textContent: window.spotrecSession.reason(track, state.seeds) }),
+        reasonLine(track),
       ),
       el("td", { className: "album", textContent: (track.album && track.album.name) || "" }),
       genres,

@@ -1,5 +1,5 @@
 // The listening session: a random id kept in localStorage, like/skip/play events sent to
-// POST /v1/events, the "this session" panel, and a few words on why each result was picked.
+// POST /v1/events and the "this session" panel (why each result was picked comes from the API).
 // Loaded before app.js, which calls window.spotrecSession. No accounts, no personal data.
 "use strict";
 
@@ -96,25 +96,6 @@
     panel.hidden = !session.liked.length && !session.skipped.length;
   }
 
-  // Why a result was picked, in a few words, from what the page knows: the seeds' and liked
-  // tracks' artists and genres. Anything else is the model's "close in sound" (audio features
-  // and genre for the content models).
-  function reason(track, seeds) {
-    const artists = new Set((track.artists || []).map((a) => a.name));
-    const genres = new Set(track.genres || []);
-    for (const seed of seeds) {
-      if ((seed.artists || []).some((a) => artists.has(a.name))) return `same artist as “${seed.name}”`;
-    }
-    for (const liked of session.liked) {
-      if (liked.artists.some((a) => artists.has(a))) return `same artist as “${liked.name}”, which you liked`;
-    }
-    for (const seed of seeds) {
-      const shared = (seed.genres || []).find((g) => genres.has(g));
-      if (shared) return `shared genre (${shared}) with “${seed.name}”`;
-    }
-    return seeds.length ? `close in sound to “${seeds[0].name}”` : "";
-  }
-
   window.spotrecSession = {
     get id() {
       return session.id;
@@ -124,7 +105,6 @@
     post,
     clear,
     render,
-    reason,
   };
   document.addEventListener("DOMContentLoaded", render);
 })();
