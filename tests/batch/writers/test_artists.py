@@ -172,3 +172,44 @@ def test_search_finds_artists_by_their_own_name(store):
     assert [a["name"] for a in found["items"]] == ["Beyoncé"] and found["total"] == 1
     # "halo" matches a track name, not an artist name
     assert artists.search_artists(store, BASE, "halo", ["halo"], 20, 0)["artists"]["total"] == 0
+
+
+def random_release(seed: int, n_tracks: int = 400, depth: int = 30):
+    """A random catalogue (shared artists, song variants, ties everywhere) and lists."""
+    import random
+
+    from spotrec.writers.items import ListsByIndex
+    from spotrec.writers.release_catalogue import ReleaseCatalogue
+
+    rng = random.Random(seed)
+    ids = [f"t{i:021d}" for i in range(n_tracks)]
+    songs = [f"s{i // 2 if i % 3 == 0 else i}" for i in range(n_tracks)]  # some variants
+    artists = [rng.sample([f"Artist {a}" for a in range(40)], rng.choice([1, 1, 2])) for _ in ids]
+    popularity = [rng.randrange(0, 101) for _ in ids]
+    summaries = [
+        [t, "x", artists[i], "", 1, False, popularity[i], ["g"], songs[i]]
+        for i, t in enumerate(ids)
+    ]
+    catalogue = ReleaseCatalogue(
+        ids, summaries, popularity, [["g"]] * n_tracks, songs, [{}] * n_tracks
+    )
+    lists = {}
+    for i in range(n_tracks):
+        others = [j for j in rng.sample(range(n_tracks), depth + 5) if songs[j] != songs[i]]
+        lists[i] = (others[:depth], [1.0] * len(others[:depth]))
+    return catalogue, ListsByIndex(lists, n_tracks)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorised_seed_lists_equal_the_one_fusion(seed):
+    from spotrec.writers.artists import artist_seed_list, artist_seed_lists
+
+    catalogue, table = random_release(seed)
+    table_of_artists = build_artist_table(catalogue)
+    expected = [
+        artist_seed_list(table_of_artists, a, table, catalogue.song_ids)
+        for a in range(len(table_of_artists))
+    ]
+    got = list(artist_seed_lists(table_of_artists, table, catalogue.song_keys()))
+    assert got == expected
+    assert max(len(indexes) for indexes, _ in got) == 50  # deep artists fill the list
