@@ -202,7 +202,8 @@ def artist_seed_lists(
     key = ((art * width + song) * (ARTIST_LIST_SIZE + 1) + rank) * lists + order_in_artist
     by_group = np.argsort(key, kind="stable")
     art_s, song_s = art[by_group], song[by_group]
-    firsts = np.flatnonzero(np.r_[True, (art_s[1:] != art_s[:-1]) | (song_s[1:] != song_s[:-1])])
+    changes = (art_s[1:] != art_s[:-1]) | (song_s[1:] != song_s[:-1])
+    firsts = np.flatnonzero(np.r_[len(art_s) > 0, changes])  # no entry at all: no group
     g_art, g_cand, g_entry = art_s[firsts], cand[by_group][firsts], entry[by_group][firsts]
     g_score = np.add.reduceat(contrib[by_group], firsts) if len(firsts) else contrib[:0]
     g_best = np.minimum.reduceat(rank[by_group], firsts) if len(firsts) else rank[:0]

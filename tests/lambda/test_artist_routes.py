@@ -1,7 +1,7 @@
 """Artist routes through the handler with real API Gateway events (tests/events/artist*.json),
 over the hand-made release of lambda_fixtures.py. Expected answers follow from its tracks and
 its "cosine" lists (the default model); the maths of related artists and artist seed lists is
-checked on a planted build in tests/batch/writers/test_artists.py."""
+checked on a planted build in tests/batch/writers/test_artist_items.py."""
 
 from __future__ import annotations
 

@@ -213,3 +213,12 @@ def test_vectorised_seed_lists_equal_the_one_fusion(seed):
     got = list(artist_seed_lists(table_of_artists, table, catalogue.song_keys()))
     assert got == expected
     assert max(len(indexes) for indexes, _ in got) == 50  # deep artists fill the list
+
+
+def test_seed_lists_of_a_catalogue_without_neighbour_entries():
+    from spotrec.writers.artists import artist_seed_lists
+    from spotrec.writers.items import ListsByIndex
+
+    catalogue, _ = random_release(0, n_tracks=40)
+    lists = list(artist_seed_lists(build_artist_table(catalogue), ListsByIndex({}, 40), [0] * 40))
+    assert lists and all(pair == ([], []) for pair in lists)
