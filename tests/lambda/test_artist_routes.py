@@ -227,3 +227,16 @@ def test_a_release_without_artists_says_so_and_serves_the_rest(pre_artist_handle
     status, body, _ = pre_artist_handler(with_query(load_event("recommend"), seed_artists=ADELE))
     assert status == 404 and "unknown artist" in body["error"]["message"]
     assert pre_artist_handler(load_event("track"))[0] == 200
+
+
+def test_seed_artists_in_a_session(store_file, tmp_path):
+    """A session-aware request with an artist seed (a new session: nothing to react to yet)."""
+    from spotrec_serving.recommend import RecommendationRequest, recommend
+    from spotrec_serving.sqlite_event_store import SqliteEventStore
+    from spotrec_serving.sqlite_store import SqliteStore
+
+    request = RecommendationRequest(seed_artists=(ADELE,), session_id="listener-0001")
+    events = SqliteEventStore(tmp_path / "events.sqlite")
+    result = recommend(SqliteStore(store_file), BASE, request, events)
+    assert [t["id"] for t in result["tracks"]] == [H2, C, A]
+    assert result["seeds"][0]["type"] == "ARTIST"
