@@ -222,3 +222,38 @@ def test_seed_lists_of_a_catalogue_without_neighbour_entries():
     catalogue, _ = random_release(0, n_tracks=40)
     lists = list(artist_seed_lists(build_artist_table(catalogue), ListsByIndex({}, 40), [0] * 40))
     assert lists and all(pair == ([], []) for pair in lists)
+
+
+def related_by_plain_loops(people, table) -> list[list[int]]:
+    """The related-artists definition (writers/artists.py docstring) as plain loops."""
+    from spotrec.writers.artists import RELATED_COUNT, RELATED_DEPTH
+
+    related = []
+    for a, tracks in enumerate(people.tracks):
+        scores: dict[int, float] = {}
+        for t in tracks:
+            indexes, _ = table.neighbours_of(t)
+            for rank, n in enumerate(indexes[:RELATED_DEPTH], start=1):
+                for b in people.track_artists[n]:
+                    if b != a:
+                        scores[b] = scores.get(b, 0.0) + 1 / (60 + rank)
+        normalised = {
+            b: round(s / math.sqrt(len(tracks) * len(people.tracks[b])), 9)
+            for b, s in scores.items()
+        }
+        order = sorted(
+            normalised, key=lambda b: (-normalised[b], -people.popularity[b], people.ids[b])
+        )
+        related.append(order[:RELATED_COUNT])
+    return related
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_related_artists_sparse_product_equals_plain_loops(seed):
+    from spotrec.writers.artists import related_artists
+
+    catalogue, table = random_release(seed, depth=60)  # deeper than RELATED_DEPTH: cut at 50
+    people = build_artist_table(catalogue)
+    got = related_artists(people, table)
+    assert got == related_by_plain_loops(people, table)
+    assert max(len(r) for r in got) == 20 and all(a not in r for a, r in enumerate(got))
