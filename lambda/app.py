@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from spotrec_serving import artists
 from spotrec_serving.config import Config, start_request
 from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_response
 from spotrec_serving.event_store import optional_event_store
@@ -31,6 +32,7 @@ from spotrec_serving.spotify import audio_features_object, track_object
 from spotrec_serving.tuning import parse_tuning
 from spotrec_serving.validation import (
     MAX_IDS_PER_REQUEST,
+    MAX_SEEDS,
     check_track_id,
     parse_int,
     parse_query,
@@ -157,6 +159,9 @@ def get_recommendations():
             parse_track_ids(param("seed_tracks"), "seed_tracks", max_count=MAX_IDS_PER_REQUEST)
         ),
         seed_genres=tuple(split_list(param("seed_genres"), "seed_genres")),
+        seed_artists=tuple(
+            artists.parse_artist_ids(param("seed_artists"), "seed_artists", max_count=MAX_SEEDS)
+        ),
         limit=int_param(entry, "limit"),
         per_seed=int_param(entry, "per_seed"),
         model=param("model"),
@@ -193,11 +198,15 @@ def get_search():
     words = parse_query(query)
     kinds = split_list(param("type"), "type")
     if not kinds:
-        raise BadRequest("missing parameter 'type' (only type=track is supported)")
-    if set(kinds) != {"track"}:
-        raise BadRequest(f"unsupported type {param('type')[:40]!r}: only type=track is supported")
+        raise BadRequest("missing parameter 'type' (track, artist or track,artist)")
+    if not set(kinds) <= {"track", "artist"} or len(set(kinds)) != len(kinds):
+        raise BadRequest(f"unsupported type {param('type')[:40]!r}: use track, artist or both")
     limit, offset = int_param(entry, "limit"), int_param(entry, "offset")
-    return search_tracks(store(), base_url(), query, words, limit, offset)
+    found = {}  # one paging object per type: {"tracks": ..., "artists": ...}
+    for kind in kinds:
+        search = search_tracks if kind == "track" else artists.search_artists
+        found.update(search(store(), base_url(), query, words, limit, offset))
+    return found
 
 
 def one_track_document(track_id: str) -> dict:
@@ -251,6 +260,26 @@ def get_several_audio_features():
             for doc in documents_for_ids_param(MAX_AUDIO_FEATURES_IDS)
         ]
     }
+
+
+@route("Artist")
+def get_artist(id: str):
+    return artists.get_artist(store(), base_url(), id)
+
+
+@route("Artists")
+def get_artists():
+    return artists.get_artists(store(), base_url(), param("ids"))
+
+
+@route("ArtistTopTracks")
+def get_artist_top_tracks(id: str):
+    return artists.top_tracks(store(), base_url(), id)  # market/country: accepted, ignored
+
+
+@route("ArtistRelatedArtists")
+def get_related_artists(id: str):
+    return artists.related_artists(store(), base_url(), id)
 
 
 @route("OpenApi")

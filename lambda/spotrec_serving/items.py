@@ -22,6 +22,12 @@ Logical keys
 ``G#<model>#<genre>``        a genre seed's list: the genre's most representative tracks (packed)
 ``S#<prefix>``               search index: tracks with a word starting with <prefix> (packed);
                              not written under a parent prefix of <= META search_leaf matches
+``A#<artist_id>``            one artist (JSON): fields, top tracks, related artists
+``AS#<model>#<artist_id>``   the artist's seed list for seed_artists (packed like G#)
+
+A# and AS# are optional within schema 2: META ``artists`` (their count) says they were written;
+a release without it serves no artist routes (404) but everything else (spotrec_serving/
+artists.py has the A# body; batch/spotrec/writers/artists.py how both are computed).
 
 A track is named inside packed items by its *catalogue index*, its row in the C# blocks (the
 order of tracks.parquet). Display fields live once per track, in T#.
@@ -123,6 +129,14 @@ def genre_key(model: str, genre: str) -> str:
 
 def search_key(prefix: str) -> str:
     return f"S#{prefix}"
+
+
+def artist_key(artist_id: str) -> str:
+    return f"A#{artist_id}"
+
+
+def artist_seed_key(model: str, artist_id: str) -> str:
+    return f"AS#{model}#{artist_id}"
 
 
 def catalogue_key(block: int) -> str:

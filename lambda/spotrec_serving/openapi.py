@@ -31,6 +31,35 @@ _NULLABLE_STRING = {"type": ["string", "null"]}
 
 _TRACK_ID = {"type": "string", "pattern": "^[0-9A-Za-z]{22}$"}
 
+
+def _paging(item: str) -> dict[str, Any]:
+    """Spotify's paging object of ``item`` objects."""
+    return {
+        "type": "object",
+        "required": ["items", "total", "limit", "offset", "next", "previous"],
+        "properties": {
+            "href": {"type": "string"},
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "total": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "next": _NULLABLE_STRING,
+            "previous": _NULLABLE_STRING,
+        },
+    }
+
+
+def _list_of(key: str, item: str, nullable: bool = False) -> dict[str, Any]:
+    """{key: [item, ...]}; with ``nullable``, null stands in for an unknown id."""
+    ref: dict[str, Any] = {"$ref": f"#/components/schemas/{item}"}
+    items = {"oneOf": [ref, {"type": "null"}]} if nullable else ref
+    return {
+        "type": "object",
+        "required": [key],
+        "properties": {key: {"type": "array", "items": items}},
+    }
+
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Object": {"type": "object"},
     "EventsRequest": {
@@ -115,7 +144,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "required": ["seed", "seed_type", "rank", "kinds", "text"],
                     "properties": {
                         "seed": {"type": "string"},
-                        "seed_type": {"enum": ["TRACK", "GENRE", "SESSION"]},
+                        "seed_type": {"enum": ["TRACK", "ARTIST", "GENRE", "SESSION"]},
                         "rank": {"type": "integer", "minimum": 1},
                         "kinds": {"type": "array", "items": {"enum": list(REASON_KINDS)}},
                         "text": {"type": "string"},
@@ -151,33 +180,41 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "SearchResult": {
         "type": "object",
-        "required": ["tracks"],
-        "properties": {
-            "tracks": {
-                "type": "object",
-                "required": ["items", "total", "limit", "offset", "next", "previous"],
-                "properties": {
-                    "href": {"type": "string"},
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Track"}},
-                    "total": {"type": "integer", "minimum": 0},
-                    "limit": {"type": "integer"},
-                    "offset": {"type": "integer"},
-                    "next": _NULLABLE_STRING,
-                    "previous": _NULLABLE_STRING,
-                },
-            }
-        },
+        "description": "One paging object per requested type: `tracks` and/or `artists`.",
+        "minProperties": 1,
+        "properties": {"tracks": _paging("Track"), "artists": _paging("Artist")},
     },
-    "Tracks": {
+    "Artist": {
         "type": "object",
-        "required": ["tracks"],
+        "required": [
+            *("external_urls", "followers", "genres", "href", "id", "images", "name"),
+            *("popularity", "type", "uri"),
+        ],
         "properties": {
-            "tracks": {
-                "type": "array",
-                "items": {"oneOf": [{"$ref": "#/components/schemas/Track"}, {"type": "null"}]},
-            }
+            "external_urls": {"type": "object"},
+            "followers": {
+                "type": "object",
+                "properties": {"href": {"type": "null"}, "total": {"type": "integer"}},
+            },
+            "genres": _STRINGS,
+            "href": {"type": "string"},
+            "id": _TRACK_ID,
+            "images": {"type": "array", "maxItems": 0},
+            "name": {"type": "string"},
+            "popularity": {"type": "integer", "minimum": 0, "maximum": 100},
+            "type": {"const": "artist"},
+            "uri": {"type": "string", "pattern": "^spotify:artist:"},
+            "track_count": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Ours: the artist's tracks in the catalogue.",
+            },
         },
     },
+    "Artists": _list_of("artists", "Artist", nullable=True),
+    "ArtistList": _list_of("artists", "Artist"),
+    "TrackList": _list_of("tracks", "Track"),
+    "Tracks": _list_of("tracks", "Track", nullable=True),
     "AudioFeatures": {
         "type": "object",
         "required": ["id", "type", "uri", "track_href", "duration_ms"],
@@ -190,18 +227,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "duration_ms": {"type": "integer"},
         },
     },
-    "AudioFeaturesList": {
-        "type": "object",
-        "required": ["audio_features"],
-        "properties": {
-            "audio_features": {
-                "type": "array",
-                "items": {
-                    "oneOf": [{"$ref": "#/components/schemas/AudioFeatures"}, {"type": "null"}]
-                },
-            }
-        },
-    },
+    "AudioFeaturesList": _list_of("audio_features", "AudioFeatures", nullable=True),
 }
 
 

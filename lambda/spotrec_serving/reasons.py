@@ -36,6 +36,7 @@ from spotrec_serving.fusion import RRF_K
 from spotrec_serving.items import (
     RankedList,
     TrackSummary,
+    artist_key,
     neighbours_key,
     track_key,
     unpack_list,
@@ -69,10 +70,11 @@ def evidence_floor(top_n: int) -> float:
     return 0.5 / (RRF_K + top_n)
 
 
-def extra_keys(model: str, release_models: list[str], seed_tracks) -> list[str]:
+def extra_keys(model: str, release_models: list[str], seed_tracks, seed_artists=()) -> list[str]:
     """What the reasons add to the request's FIRST read: the track seeds' T# items (artists,
-    genres) and, for a hybrid request, the seeds' colistening lists (listening evidence)."""
-    keys = [track_key(seed) for seed in seed_tracks]
+    genres), the artist seeds' A# items (name, genres) and, for a hybrid request, the track
+    seeds' colistening lists (listening evidence)."""
+    keys = [track_key(seed) for seed in seed_tracks] + [artist_key(a) for a in seed_artists]
     if model == "hybrid" and COLISTENING in release_models:
         keys += [neighbours_key(COLISTENING, seed) for seed in seed_tracks]
     return keys
@@ -81,7 +83,7 @@ def extra_keys(model: str, release_models: list[str], seed_tracks) -> list[str]:
 @dataclass(slots=True)
 class SeedFacts:
     seed_id: str
-    seed_type: str  # TRACK | GENRE | SESSION
+    seed_type: str  # TRACK | ARTIST | GENRE | SESSION
     name: str
     ranks: dict[int, int]  # song key -> 1-based rank in this seed's list
     artists: frozenset[str] = frozenset()
@@ -137,6 +139,11 @@ def seed_facts(
             if model in EVIDENCE_MODELS:
                 evidence = docs.get(neighbours_key(COLISTENING, seed_list.seed_id))
                 fact.listened = _evidence_songs(evidence, catalogue, floor)
+        elif seed_list.seed_type == "ARTIST":
+            doc = docs.get(artist_key(seed_list.seed_id))
+            if isinstance(doc, dict):  # A# body: {"artist": [name, popularity, genres, count]}
+                name, _, genres, _ = doc["artist"]
+                fact.name, fact.artists, fact.genres = name, frozenset([name]), frozenset(genres)
         elif seed_list.seed_type == "SESSION":
             fact.features = _compared(catalogue, catalogue.index_of(seed_list.seed_id))
         fact.source = _source(fact)

@@ -1,7 +1,9 @@
-"""Recommendations for up to 5 seeds (tracks and genres), merged from precomputed lists.
+"""Recommendations for up to 5 seeds (tracks, artists and genres), merged from precomputed lists.
 
 Each seed has a precomputed list in the store: ``N#<model>#<track>`` for a track seed,
-``G#<model>#<genre>`` for a genre seed, holding catalogue indexes and scores only. A warm
+``AS#<model>#<artist>`` for an artist seed (its top tracks' lists fused in batch,
+batch/spotrec/writers/artists.py), ``G#<model>#<genre>`` for a genre seed, holding catalogue
+indexes and scores only. A warm
 request costs at most 2 store round trips (the CURRENT pointer cached):
 
 1. every seed's list in ONE ``get_items`` call; each candidate's track id, song key and 14
@@ -46,9 +48,16 @@ from spotrec_serving import reasons
 from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
-from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track_key, unpack_list
+from spotrec_serving.items import (
+    TrackSummary,
+    artist_seed_key,
+    genre_key,
+    neighbours_key,
+    track_key,
+    unpack_list,
+)
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
-from spotrec_serving.spotify import seed_object, track_href, track_object
+from spotrec_serving.spotify import artist_href, seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
 from spotrec_serving.tuned_pool import apply_filters, exact_features
 from spotrec_serving.tuning import NO_TUNING, Tuning, rerank, satisfies
@@ -67,6 +76,7 @@ Ranked = list[tuple[float, "Candidate"]]  # (score, track), best first
 class RecommendationRequest:
     seed_tracks: tuple[str, ...] = ()
     seed_genres: tuple[str, ...] = ()
+    seed_artists: tuple[str, ...] = ()
     limit: int = 20
     per_seed: int | None = None
     model: str | None = None
@@ -79,7 +89,7 @@ class SeedList:
     """One seed's candidates after removing seeds and their variants, in rank order."""
 
     seed_id: str
-    seed_type: str  # "TRACK" | "GENRE"
+    seed_type: str  # "TRACK" | "ARTIST" | "GENRE"
     pool_size: int
     candidates: list[tuple[float, Candidate]]
     weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
@@ -117,6 +127,7 @@ def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
 
 def _seed_keys(request: RecommendationRequest, model: str) -> list[tuple[str, str, str]]:
     seeds = [(t, "TRACK", neighbours_key(model, t)) for t in request.seed_tracks]
+    seeds += [(a, "ARTIST", artist_seed_key(model, a)) for a in request.seed_artists]
     seeds += [(g, "GENRE", genre_key(model, g)) for g in request.seed_genres]
     return seeds
 
@@ -127,6 +138,9 @@ def _seed_lists(
     unknown = [seed_id for seed_id, kind, key in seeds if kind == "TRACK" and key not in docs]
     if unknown:
         raise NotFound(f"unknown track id(s): {', '.join(unknown)}")
+    unknown = [seed_id for seed_id, kind, key in seeds if kind == "ARTIST" and key not in docs]
+    if unknown:
+        raise NotFound(f"unknown artist id(s): {', '.join(unknown)}")
     missing = [seed_id for seed_id, kind, key in seeds if kind == "GENRE" and key not in docs]
     if missing:  # META lists the genre but its list is absent: a broken release, not bad input
         raise ServiceUnavailable(f"the release has no list for genre(s): {', '.join(missing)}")
@@ -182,15 +196,18 @@ def pick_exact(
 def check_seed_shape(request: RecommendationRequest) -> None:
     """The checks that need no store: run before any read, so bad input is a 400 even when the
     store is down or no release is published."""
-    count = len(request.seed_tracks) + len(request.seed_genres)
+    count = len(request.seed_tracks) + len(request.seed_artists) + len(request.seed_genres)
     if count == 0:
-        raise BadRequest("at least one seed is required: seed_tracks and/or seed_genres")
+        raise BadRequest(
+            "at least one seed is required: seed_tracks, seed_artists and/or seed_genres"
+        )
     if count > MAX_SEEDS:
         raise BadRequest(
-            f"too many seeds: {count} (at most {MAX_SEEDS}, tracks and genres together)"
+            f"too many seeds: {count} (at most {MAX_SEEDS}, tracks, artists and genres together)"
         )
     for name, values in (
         ("seed_tracks", request.seed_tracks),
+        ("seed_artists", request.seed_artists),
         ("seed_genres", request.seed_genres),
     ):
         if len(set(values)) != len(values):
@@ -218,7 +235,9 @@ def recommend(
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
     keys = [key for _, _, key in seeds]
-    keys += reasons.extra_keys(model, release.models, request.seed_tracks)  # same read
+    keys += reasons.extra_keys(
+        model, release.models, request.seed_tracks, request.seed_artists
+    )  # same read
     catalogue = release_catalogue(store, release)
     tuning = request.tuning
     # Tuned: merge deeper than `limit`, so re-ranking and exact checks can reach further down.
@@ -257,6 +276,9 @@ def catalogue_features(candidate: Candidate) -> dict[str, float | int]:
     return candidate.features
 
 
+SEED_HREFS = {"TRACK": track_href, "ARTIST": artist_href}
+
+
 def _response(
     base_url: str,
     seed_lists: list[SeedList],
@@ -275,7 +297,7 @@ def _response(
             seed_object(
                 s.seed_id,
                 s.seed_type,
-                track_href(base_url, s.seed_id) if s.seed_type == "TRACK" else None,
+                SEED_HREFS[s.seed_type](base_url, s.seed_id) if s.seed_type in SEED_HREFS else None,
                 s.pool_size,
                 len(s.candidates),
             )

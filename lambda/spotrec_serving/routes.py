@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from spotrec_serving.artists import MAX_ARTIST_IDS
 from spotrec_serving.items import TRACK_ID_PATTERN
 from spotrec_serving.recommend import MAX_RESULTS as MAX_LIMIT
 from spotrec_serving.tuning import ATTRIBUTE_RANGES, PREFIXES
@@ -129,18 +130,32 @@ TRACK_ID = Param(
     location="path",
     required=True,
 )
+ARTIST_ID = Param(
+    "id",
+    "An artist id (22 base-62 characters, derived from the normalised name; README: artists).",
+    {"type": "string", "pattern": TRACK_ID_REGEX},
+    location="path",
+    required=True,
+)
+COUNTRY = Param("country", "Accepted and ignored (spotipy sends it to top-tracks).")
+SEARCH_TYPE = "^(track|artist)(,(track|artist))?$"
 
 ROUTES: tuple[Route, ...] = (
     Route(
         "Recommendations",
         "GET",
         "/v1/recommendations",
-        "Tracks like up to 5 seeds (tracks and genres), merged from precomputed neighbours.",
+        "Tracks like up to 5 seeds (tracks, artists, genres), merged from precomputed lists.",
         (
             Param(
                 "seed_tracks",
                 f"Comma-separated track ids. At least one seed in total, at most {MAX_SEEDS} with "
-                "seed_genres.",
+                "seed_artists and seed_genres.",
+                _id_list(MAX_SEEDS),
+            ),
+            Param(
+                "seed_artists",
+                "Comma-separated artist ids (GET /v1/artists/{id}); counted within the 5 seeds.",
                 _id_list(MAX_SEEDS),
             ),
             Param(
@@ -181,7 +196,7 @@ ROUTES: tuple[Route, ...] = (
         "Search",
         "GET",
         "/v1/search",
-        "Search tracks by words of their name, artists and album (prefix match).",
+        "Search tracks (words of name and artists) and artists (words of their name).",
         (
             Param(
                 "q",
@@ -189,7 +204,12 @@ ROUTES: tuple[Route, ...] = (
                 {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
                 required=True,
             ),
-            Param("type", "Must be `track`.", {"type": "string", "enum": ["track"]}, required=True),
+            Param(
+                "type",
+                "`track`, `artist`, or both comma-separated (one paging object each).",
+                {"type": "string", "pattern": SEARCH_TYPE},
+                required=True,
+            ),
             Param("limit", "Page size.", _int(1, 50, 20)),
             Param("offset", "Index of the first item.", _int(0, 1000, 0)),
             MARKET,
@@ -244,6 +264,49 @@ ROUTES: tuple[Route, ...] = (
             ),
         ),
         ("Audio features", "AudioFeaturesList"),
+    ),
+    Route(
+        "Artist",
+        "GET",
+        "/v1/artists/{id}",
+        "One artist: name, genres, popularity and track count.",
+        (ARTIST_ID, MARKET),
+        ("An artist", "Artist"),
+        errors=(400, 404, 503),
+    ),
+    Route(
+        "Artists",
+        "GET",
+        "/v1/artists",
+        "Several artists (null in place of an unknown id).",
+        (
+            Param(
+                "ids",
+                f"Comma-separated artist ids (at most {MAX_ARTIST_IDS}).",
+                _id_list(MAX_ARTIST_IDS),
+                required=True,
+            ),
+            MARKET,
+        ),
+        ("Artists", "Artists"),
+    ),
+    Route(
+        "ArtistTopTracks",
+        "GET",
+        "/v1/artists/{id}/top-tracks",
+        "The artist's 10 most popular tracks, one per song.",
+        (ARTIST_ID, MARKET, COUNTRY),
+        ("Tracks", "TrackList"),
+        errors=(400, 404, 503),
+    ),
+    Route(
+        "ArtistRelatedArtists",
+        "GET",
+        "/v1/artists/{id}/related-artists",
+        "Up to 20 artists whose tracks the default model puts next to this artist's.",
+        (ARTIST_ID,),
+        ("Artists", "ArtistList"),
+        errors=(400, 404, 503),
     ),
     Route(
         "OpenApi",

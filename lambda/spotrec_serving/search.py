@@ -25,6 +25,7 @@ reach only the tracks found, so `next` is null once they are exhausted.
 from __future__ import annotations
 
 from array import array
+from dataclasses import dataclass
 
 from spotrec_serving.items import (
     TrackSummary,
@@ -33,7 +34,7 @@ from spotrec_serving.items import (
     track_key,
     unpack_search,
 )
-from spotrec_serving.release import current_release, fetch_items, release_catalogue
+from spotrec_serving.release import Release, current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import search_page, track_object
 from spotrec_serving.store import ItemStore
 
@@ -48,10 +49,20 @@ def matches_all(encoded_summary: list, query_words: list[str]) -> bool:
     return all(any(word.startswith(q) for word in words) for q in query_words)
 
 
-def search_tracks(
-    store: ItemStore, base_url: str, query: str, words: list[str], limit: int, offset: int
-) -> dict:
-    release = current_release(store)
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """The tracks matching a query, most popular first (catalogue indexes)."""
+
+    indexes: list[int]
+    total: int  # the index's count (see the module docstring for when it is exact)
+    needs_text_check: bool  # some words must still be checked on the tracks' text
+
+
+NO_MATCHES = Matches([], 0, False)
+
+
+def match_tracks(store: ItemStore, release: Release, words: list[str]) -> Matches:
+    """Steps 1-3 of the module docstring: one get_items of the words' prefix items."""
     max_prefix = int(release.meta["search_max_prefix"])
     leaf = int(release.meta.get("search_leaf", 0))
     distinct = sorted(set(words), key=lambda w: (-len(w), w))
@@ -64,10 +75,10 @@ def search_tracks(
     for word, word_prefixes in prefixes.items():
         present = [p for p in word_prefixes if search_key(p) in docs]
         if not present:
-            return search_page([], 0, query, limit, offset, 0, base_url)
+            return NO_MATCHES
         total, indexes = unpack_search(docs[search_key(present[-1])])
         if present[-1] != word_prefixes[-1] and total > leaf:  # a longer prefix matches nothing
-            return search_page([], 0, query, limit, offset, 0, base_url)
+            return NO_MATCHES
         resolved[word] = (present[-1], total, indexes)
     selective_word = min(resolved, key=lambda w: (resolved[w][1], -len(w), w))
     _, total, candidates = resolved[selective_word]
@@ -77,29 +88,38 @@ def search_tracks(
     matches = [i for i in candidates if all(i in other for other in others)]
     # Words the index cannot check exactly (past the prefix length or the words looked up, or
     # resolved to a shorter "leaf" prefix) are checked on the tracks' text.
-    if (
+    needs_text_check = (
         len(distinct) > MAX_LOOKUP_WORDS
         or any(len(w) > max_prefix for w in distinct)
         or any(resolved[w][0] != w for w in resolved)
-    ):
-        shown = _summaries(store, release.run_id, release, matches[:MAX_RESULTS_FILTERED])
+    )
+    return Matches(matches, total if len(resolved) == 1 else len(matches), needs_text_check)
+
+
+def search_tracks(
+    store: ItemStore, base_url: str, query: str, words: list[str], limit: int, offset: int
+) -> dict:
+    release = current_release(store)
+    found = match_tracks(store, release, words)
+    matches, total = found.indexes, found.total
+    if found.needs_text_check:
+        distinct = sorted(set(words))
+        shown = summaries(store, release, matches[:MAX_RESULTS_FILTERED])
         filtered = [s for s in shown if matches_all(s, distinct)]
         page, available = filtered[offset : offset + limit], len(filtered)
         total = available
     else:
-        if len(resolved) > 1:
-            total = len(matches)
-        page = _summaries(store, release.run_id, release, matches[offset : offset + limit])
+        page = summaries(store, release, matches[offset : offset + limit])
         available = len(matches)
     items = [track_object(TrackSummary.decode(encoded), base_url) for encoded in page]
     return search_page(items, total, query, limit, offset, available, base_url)
 
 
-def _summaries(store: ItemStore, run_id: str, release, indexes: list[int]) -> list[list]:
+def summaries(store: ItemStore, release: Release, indexes: list[int]) -> list[list]:
     """The encoded summaries of catalogue indexes, in order (one get_items call)."""
     if not indexes:
         return []
     catalogue = release_catalogue(store, release)
     keys = [track_key(catalogue.track_id(i)) for i in indexes]
-    docs = fetch_items(store, run_id, keys)
+    docs = fetch_items(store, release.run_id, keys)
     return [docs[key]["track"] for key in keys if key in docs]

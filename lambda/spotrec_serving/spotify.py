@@ -88,8 +88,29 @@ def seed_object(
     }
 
 
-def search_href(base_url: str, query: str, limit: int, offset: int) -> str:
-    params = urlencode({"q": query, "type": "track", "offset": offset, "limit": limit})
+def artist_object(artist: str, fields: list[Any], base_url: str) -> dict:
+    """Spotify's full artist object from an A# item's fields [name, popularity, genres,
+    track_count]. ``track_count`` is ours. The data has no followers, images or Spotify artist
+    ids: followers.total is 0, images is [], and external_urls is empty (an open.spotify.com
+    link to our derived id would be dead)."""
+    name, popularity, genres, track_count = fields
+    return {
+        "external_urls": {},
+        "followers": {"href": None, "total": 0},
+        "genres": list(genres),
+        "href": artist_href(base_url, artist),
+        "id": artist,
+        "images": [],
+        "name": name,
+        "popularity": int(popularity),
+        "type": "artist",
+        "uri": f"spotify:artist:{artist}",
+        "track_count": int(track_count),
+    }
+
+
+def search_href(base_url: str, query: str, limit: int, offset: int, kind: str = "track") -> str:
+    params = urlencode({"q": query, "type": kind, "offset": offset, "limit": limit})
     return f"{base_url}/v1/search?{params}"
 
 
@@ -101,21 +122,22 @@ def search_page(
     offset: int,
     available: int,
     base_url: str,
+    kind: str = "track",
 ) -> dict:
     """A paging object. `next` exists only while more items can really be served (`available`,
     which may be below `total` because the index keeps the most popular matches only)."""
     has_next = offset + limit < available
     has_previous = offset > 0
     return {
-        "tracks": {
-            "href": search_href(base_url, query, limit, offset),
+        f"{kind}s": {
+            "href": search_href(base_url, query, limit, offset, kind),
             "items": items,
             "total": total,
             "limit": limit,
             "offset": offset,
-            "next": search_href(base_url, query, limit, offset + limit) if has_next else None,
+            "next": search_href(base_url, query, limit, offset + limit, kind) if has_next else None,
             "previous": (
-                search_href(base_url, query, limit, max(0, offset - limit))
+                search_href(base_url, query, limit, max(0, offset - limit), kind)
                 if has_previous
                 else None
             ),

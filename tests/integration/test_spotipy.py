@@ -1,5 +1,6 @@
 """spotipy, used as a new user would, against `spotrec serve` on loopback over the synthetic build
-of tests/api_support.py: tuned recommendations and several audio features.
+of tests/api_support.py: tuned recommendations, several audio features, and artists (artist,
+artists, top tracks, related artists, seed_artists, search type=artist).
 
 Known by construction: track i (``synthetic_track_id(i)``) has tempo 80 + i % 80, key i % 12,
 and seed 0's neighbour list is tracks 6, 12, ..., 60 in that order (6 genres, top_n 10)."""
@@ -56,3 +57,53 @@ def test_bad_tuning_is_a_spotify_error_naming_the_parameter(sp):
     with pytest.raises(spotipy.SpotifyException) as caught:
         sp.recommendations(seed_tracks=[T(0)], min_energy=1.5)
     assert caught.value.http_status == 400 and "min_energy" in caught.value.msg
+
+
+# --- artists. In this build track i is by "Artist {i % 17}" with popularity i % 101 and genre
+# i % 6, so Artist 0 has tracks 0, 17, ..., 119 (8 tracks), and its best is track 85.
+def artist_zero(sp) -> str:
+    """Artist 0's id, found as a client would: from a track object."""
+    (artist,) = sp.track(T(0))["artists"]
+    assert artist["name"] == "Artist 0"
+    return artist["id"]
+
+
+def test_artist_and_artists(sp):
+    artist = sp.artist(artist_zero(sp))
+    assert (artist["name"], artist["type"], artist["popularity"]) == ("Artist 0", "artist", 85)
+    assert artist["track_count"] == 8 and artist["followers"] == {"href": None, "total": 0}
+    # genre0 and genre5 hold two of its tracks each, the others one
+    assert artist["genres"] == ["genre0", "genre5", "genre1", "genre2", "genre3", "genre4"]
+    one = sp.track(T(1))["artists"][0]["id"]
+    several = sp.artists([one, artist["id"]])["artists"]
+    assert [a["name"] for a in several] == ["Artist 1", "Artist 0"]
+
+
+def test_artist_top_tracks_with_country(sp):
+    top = sp.artist_top_tracks(artist_zero(sp), country="US")["tracks"]
+    # popularity i % 101: 85, 68, 51, 34, 18 (track 119), 17, 1 (track 102), 0
+    assert [t["id"] for t in top] == [T(i) for i in (85, 68, 51, 34, 119, 17, 102, 0)]
+
+
+def test_artist_related_artists(sp):
+    artist = artist_zero(sp)
+    related = sp.artist_related_artists(artist)["artists"]
+    assert 0 < len(related) <= 16 and artist not in {a["id"] for a in related}
+    assert all(a["type"] == "artist" and a["name"].startswith("Artist ") for a in related)
+
+
+def test_recommendations_from_an_artist_seed(sp):
+    artist = artist_zero(sp)
+    result = sp.recommendations(seed_artists=[artist], limit=20)
+    assert result["seeds"][0]["id"] == artist and result["seeds"][0]["type"] == "ARTIST"
+    assert len(result["tracks"]) == 20
+    # its seed list fuses the lists of its top tracks (all 8 here), without their songs
+    assert all(t["artists"][0]["name"] != "Artist 0" for t in result["tracks"])
+
+
+def test_search_artists(sp):
+    found = sp.search(q="artist 16", type="artist")["artists"]
+    assert [a["name"] for a in found["items"]] == ["Artist 16"] and found["total"] == 1
+    both = sp.search(q="artist 16", type="track,artist")
+    assert both["artists"]["items"][0]["name"] == "Artist 16"
+    assert {t["artists"][0]["name"] for t in both["tracks"]["items"]} == {"Artist 16"}

@@ -36,6 +36,7 @@ from typing import Any
 from spotrec.errors import SpotrecError
 from spotrec.writers import build_files, dynamo_write, release, stack_template
 from spotrec.writers.dynamo_write import PartTally, PublishError, Sampler
+from spotrec.writers.items import item_kind
 from spotrec.writers.progress import Progress
 from spotrec_serving.items import META_KEY
 
@@ -114,12 +115,6 @@ def ensure_resources(target: Target, template_path: Path | None, create_missing:
             region = target.s3.meta.region_name
             stack_template.create_bucket(target.s3, template, target.bucket, region)
     del table  # described only to fail early and clearly
-
-
-def _kind(logical_key: str) -> str:
-    """Count bucket of a logical key: META, T, S, or N#<model> / G#<model> (as items.py)."""
-    parts = logical_key.split("#")
-    return "#".join(parts[:2]) if parts[0] in ("N", "G") else parts[0]
 
 
 def _check_counts(build: build_files.Build, counts: Counter[str], declared: dict | None) -> None:
@@ -241,7 +236,7 @@ def publish(
 
     def wire_items() -> Iterator[dict[str, Any]]:
         for logical_key, body in items:
-            counts[_kind(logical_key)] += 1
+            counts[item_kind(logical_key)] += 1
             if logical_key == META_KEY:
                 declared.update(body.get("item_counts") or {})
                 body = {**body, "expires_at": expires_at}

@@ -21,6 +21,8 @@ Choices documented here:
   ``total`` counts every match; prefixes under a parent of <= 50 matches are left out (leaf
   pruning, see search_index.py). The index is built in writers/search_index.py
   (``build_search_index``, re-exported here).
+* ``AS#<model>#<artist>`` after each model's lists, ``A#<artist>`` (related artists from the
+  default model) after the last model: writers/artists.py.
 * META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
   a publisher can check what it wrote.
 """
@@ -34,6 +36,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from spotrec import schema
+from spotrec.writers.artists import (
+    artist_items,
+    artist_meta,
+    build_artist_table,
+    model_artist_items,
+    related_artists,
+)
 from spotrec.writers.release_catalogue import (
     NeighbourTable,
     ReleaseCatalogue,
@@ -89,9 +98,9 @@ def encode_body(logical_key: str, body: dict[str, Any] | bytes) -> str | bytes:
 
 
 def item_kind(logical_key: str) -> str:
-    """Count bucket of a key: META, C, T, S, or N#<model> / G#<model>."""
+    """Count bucket of a key: META, C, T, S, A, or N#<model> / G#<model> / AS#<model>."""
     parts = logical_key.split("#")
-    return "#".join(parts[:2]) if parts[0] in ("N", "G") else parts[0]
+    return "#".join(parts[:2]) if parts[0] in ("N", "G", "AS") else parts[0]
 
 
 def genre_list(
@@ -142,6 +151,8 @@ class NeighbourLists(Protocol):
 
     def neighbours_of(self, i: int) -> tuple[list[int], list[float]]: ...
 
+    def pairs(self, depth: int) -> tuple[Any, Any, Any]: ...  # numpy: seeds, neighbours, ranks
+
 
 class ListsByIndex:
     """NeighbourLists from plain lists (tests, tools): {index: ([indexes], [scores])}."""
@@ -155,6 +166,17 @@ class ListsByIndex:
 
     def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
         return self.lists.get(i, ([], []))
+
+    def pairs(self, depth: int) -> tuple[Any, Any, Any]:
+        import numpy as np
+
+        entries = [
+            (seed, j, rank)
+            for seed, (indexes, _) in sorted(self.lists.items())
+            for rank, j in enumerate(indexes[:depth], start=1)
+        ]
+        columns = np.array(entries, dtype=np.int64).reshape(-1, 3)
+        return columns[:, 0], columns[:, 1], columns[:, 2]
 
 
 def assemble_release(
@@ -172,6 +194,10 @@ def assemble_release(
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
     members = catalogue.genre_members()
+    artists = build_artist_table(catalogue)
+    default_model = meta.get("default_model") if meta.get("default_model") in tables else None
+    default_model = default_model or next(iter(tables))
+    related: list[list[int]] = []
     counts: dict[str, int] = {}
 
     def counted(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
@@ -187,7 +213,11 @@ def assemble_release(
     for model, load in tables.items():
         table = load()
         yield from counted(model_items(model, table, catalogue, members, genre_list_size, depth))
+        yield from counted(model_artist_items(model, artists, table, catalogue))
+        if model == default_model:
+            related = related_artists(artists, table)
         del table  # free the model's arrays before the next model is read
+    yield from counted(artist_items(artists, related, catalogue))
     index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
     for prefix in sorted(index):
         total, kept = index[prefix]
@@ -210,6 +240,7 @@ def assemble_release(
             "search_cap": search_cap,
             "search_leaf": search_leaf,
             "genre_list_size": genre_list_size,
+            **artist_meta(artists),
             "item_counts": counts,
         },
     )
@@ -261,10 +292,13 @@ def count_items(
     manifest = read_release_manifest(build_dir)
     catalogue = load_release_catalogue(build_dir)
     genres = len(catalogue.genre_members())
+    artists = len(build_artist_table(catalogue))
     counts = {"T": len(catalogue.ids), "C": -(-len(catalogue.ids) // CATALOGUE_BLOCK)}
     for model in manifest["models"]:
         counts[f"N#{model}"] = len(catalogue.ids)
         counts[f"G#{model}"] = genres
+        counts[f"AS#{model}"] = artists
+    counts["A"] = artists
     counts["S"] = len(build_search_index(catalogue, search_max_prefix, search_cap))
     counts["META"] = 1
     return counts

@@ -140,3 +140,12 @@ class NeighbourTable:
     def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
         lo, hi = self.starts[i], self.starts[i + 1]
         return self.neighbour_idx[lo:hi].tolist(), self.scores[lo:hi].tolist()
+
+    def pairs(self, depth: int):
+        """(seed indexes, neighbour indexes, 1-based ranks) of every entry ranked <= depth, as
+        numpy arrays (the related-artists product, writers/artists.py)."""
+        import numpy as np
+
+        ranks = np.arange(len(self.seed_idx)) - self.starts[self.seed_idx] + 1
+        keep = ranks <= depth
+        return self.seed_idx[keep], self.neighbour_idx[keep], ranks[keep]
