@@ -277,34 +277,3 @@ def _row_weights(
     if not np.any([rows[m] > 0 for m in names], axis=0).all():
         raise BlendInputError("some tracks have weight 0 in every model")
     return rows
-
-
-# --- The hybrid: co-listening where listening says something, content where it cannot ---------
-# Chosen on held-out synthetic listening (scripts/tune_colistening.py, docs/colistening.md).
-HYBRID_EVIDENCE_SCALE = 0.0  # 0 = a step: any training session gives co-listening full trust
-HYBRID_CONTENT_SHARE = 0.05  # content's weight relative to co-listening at full evidence
-MIN_CONTENT_SHARE = 1e-4  # content always keeps a say, so short evidence lists are filled
-
-
-def evidence_weights(
-    sessions_per_track: np.ndarray,
-    content_models: list[str],
-    *,
-    evidence_scale: float = HYBRID_EVIDENCE_SCALE,
-    content_share: float = HYBRID_CONTENT_SHARE,
-    listening_model: str = "colistening",
-) -> dict[str, np.ndarray]:
-    """Per-track fusion weights for the hybrid.
-
-    trust = n / (n + evidence_scale) for a track in n training sessions (a step, n > 0, when
-    evidence_scale is 0). Co-listening weighs ``trust``; each content model weighs its blend
-    weight (DEFAULT_WEIGHTS for the shipped models) times ``(1 - trust) + content_share *
-    trust``: a track nobody played gets the content blend; a much-played one gets co-listening
-    with content as a tie-breaker.
-    """
-    n = np.asarray(sessions_per_track, dtype=np.float64)
-    trust = n / (n + evidence_scale) if evidence_scale > 0 else (n > 0).astype(np.float64)
-    base = _resolve_weights(content_models, None)
-    top = max(base.values())
-    factor = np.maximum((1.0 - trust) + content_share * trust, MIN_CONTENT_SHARE)
-    return {listening_model: trust, **{m: base[m] / top * factor for m in content_models}}
