@@ -104,7 +104,7 @@ def main() -> int:
         lists = {m: deep[m][:, :depth] for m in CONTENT}
         evidence = deep_evidence[:, :depth]
 
-        def record(grid: str, setting: str, indices: np.ndarray) -> dict:
+        def record(grid: str, setting: str, indices: np.ndarray, depth: int = depth) -> dict:
             row = {"grid": grid, "depth": depth, "setting": setting, **world.score(indices)}
             table.append(row)
             print(line(setting, row), flush=True)
