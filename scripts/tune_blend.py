@@ -13,8 +13,9 @@ listening. The default ``--seed 1`` draws OTHER tastes and sessions than the REA
 (seed 0), so the settings are not chosen on the sessions the README reports.
 
 Grids (each at every depth = the stored list length):
-* blend: cosine x autoencoder weights against transformer 1; chosen: highest NDCG@100;
-* hybrid: evidence scale x unplayed share (models/hybrid.py), content = the chosen blend;
+* blend: cosine x autoencoder weights against transformer 1; prints the best NDCG@100 and the
+  settings within NDCG_TOLERANCE of it (ties on this evidence; docs say which was kept);
+* hybrid: evidence scale x unplayed share (models/hybrid.py), content = the best-NDCG blend;
   chosen: highest cold NDCG@100 among settings within NDCG_TOLERANCE of the best NDCG@100.
 """
 
@@ -125,12 +126,14 @@ def main() -> int:
             fused, _ = fuse_index_lists(lists, songs, depth, weights=weights, rows=seeds)
             blends.append((record("blend", f"cosine {cos:g}, autoencoder {ae:g}", fused), weights))
         best_row, best_weights = max(blends, key=lambda b: b[0]["ndcg"])
-        print(f"\nchosen blend: {best_row['setting']}")
+        floor = best_row["ndcg"] - NDCG_TOLERANCE
+        ties = [row["setting"] for row, _ in blends if row["ndcg"] >= floor]
+        print(f"\nbest NDCG@100: {best_row['setting']}; within {NDCG_TOLERANCE}: {ties}")
 
-        print(f"\n### Hybrid (content = chosen blend), depth {depth}\n\n{HEADER}")
+        print(f"\n### Hybrid (content = the best-NDCG blend), depth {depth}\n\n{HEADER}")
         content = {m: lists[m] for m, w in best_weights.items() if w > 0}
         content_weights = {m: best_weights[m] for m in content}
-        unplayed = unplayed_candidates(content, colistening.has_evidence)
+        unplayed = unplayed_candidates(content, colistening.has_evidence, songs)
         hybrids = []
         for scale, share in itertools.product(EVIDENCE_SCALES, UNPLAYED_SHARES):
             weights = evidence_weights(

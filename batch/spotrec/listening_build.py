@@ -102,7 +102,7 @@ def listening_lists(
     if HYBRID in models:
         sessions = np.where(model.has_evidence, model.sessions_per_track, 0)
         # Unplayed tracks reach warm seeds' lists only through this input (models/hybrid.py).
-        unplayed = unplayed_candidates(content_lists, model.has_evidence)
+        unplayed = unplayed_candidates(content_lists, model.has_evidence, song_codes)
         weights = evidence_weights(sessions, list(content_lists), with_unplayed=bool(unplayed))
         result[HYBRID] = fuse_index_lists(
             {COLISTENING: evidence, **content_lists, **unplayed}, song_codes, top_n, weights=weights

@@ -44,7 +44,7 @@ from spotrec_serving.fusion import RRF_K, rrf_score
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS: dict[str, float] = {"cosine": 0.25, "autoencoder": 0.0, "transformer": 1.0}
+DEFAULT_WEIGHTS: dict[str, float] = {"cosine": 0.25, "autoencoder": 0.5, "transformer": 1.0}
 
 
 class BlendInputError(ValueError):
@@ -61,7 +61,7 @@ def _as_song_series(song_ids: Mapping | pd.Series) -> pd.Series:
 def _resolve_weights(names: list[str], weights: Mapping[str, float] | None) -> dict[str, float]:
     if weights is None:
         # The tuned weights apply to the default models (cosine + transformer) with or without
-        # the autoencoder, whose weight is 0 (no say either way); any other mix counts 1 each.
+        # the autoencoder (built only on request); any other mix counts 1 each.
         shipped = set(names) <= set(DEFAULT_WEIGHTS) and {"cosine", "transformer"} <= set(names)
         weights = {name: DEFAULT_WEIGHTS[name] for name in names} if shipped else {}
     weights = dict(weights)

@@ -35,21 +35,26 @@ CONTENT_TO_LISTENING = ("transformer", "autoencoder")
 
 HYBRID_EVIDENCE_SCALE = 0.0  # 0 = a step: any training session gives co-listening full trust
 HYBRID_CONTENT_SHARE = 0.05  # content's weight relative to co-listening at full evidence
-HYBRID_UNPLAYED_SHARE = 0.5  # the unplayed candidates' weight relative to co-listening
+HYBRID_UNPLAYED_SHARE = 0.6  # the unplayed candidates' weight relative to co-listening
 MIN_CONTENT_SHARE = 1e-4  # content always keeps a say, so short evidence lists are filled
 
 
 def unplayed_candidates(
-    content_lists: Mapping[str, np.ndarray], has_evidence: np.ndarray
+    content_lists: Mapping[str, np.ndarray], has_evidence: np.ndarray, song_codes: np.ndarray
 ) -> dict[str, np.ndarray]:
     """{"unplayed": the first CONTENT_TO_LISTENING model's (n, L) index lists with every track
-    that has listening evidence blanked to -1}, or {} when no such model was built. Blanked
-    slots keep the others' ranks: a cold track's rank is its rank in the model's own list."""
+    whose SONG has listening evidence (any variant of it) blanked to -1}, or {} when no such
+    model was built. By song, because the fusion is by song: an unplayed variant of a played
+    song would otherwise add its weight to the played song. Blanked slots keep the others'
+    ranks: a cold track's rank is its rank in the model's own list."""
     source = next((m for m in CONTENT_TO_LISTENING if m in content_lists), None)
     if source is None:
         return {}
     lists = np.asarray(content_lists[source])
-    unplayed = np.append(~np.asarray(has_evidence, dtype=bool), False)  # [-1]: an empty slot
+    songs = np.asarray(song_codes, dtype=np.int64)
+    played_songs = np.zeros(songs.max() + 1, dtype=bool)
+    played_songs[songs[np.asarray(has_evidence, dtype=bool)]] = True
+    unplayed = np.append(~played_songs[songs], False)  # [-1]: an empty slot stays empty
     return {UNPLAYED: np.where(unplayed[lists], lists, -1)}
 
 
