@@ -87,7 +87,7 @@ def listening_lists(
     from spotrec.errors import SpotrecError
     from spotrec.models.blend import fuse_index_lists
     from spotrec.models.colistening import CoListeningModel, complete_lists
-    from spotrec.models.hybrid import evidence_weights, unplayed_candidates
+    from spotrec.models.hybrid import evidence_weights, unplayed_candidates, unplayed_share_for
 
     model_dir = out / schema.MODELS_DIR / COLISTENING
     if not (model_dir / "colistening.json").is_file():
@@ -103,7 +103,12 @@ def listening_lists(
         sessions = np.where(model.has_evidence, model.sessions_per_track, 0)
         # Unplayed tracks reach warm seeds' lists only through this input (models/hybrid.py).
         unplayed = unplayed_candidates(content_lists, model.has_evidence, song_codes)
-        weights = evidence_weights(sessions, list(content_lists), with_unplayed=bool(unplayed))
+        weights = evidence_weights(
+            sessions,
+            list(content_lists),
+            unplayed_share=unplayed_share_for(top_n),
+            with_unplayed=bool(unplayed),
+        )
         result[HYBRID] = fuse_index_lists(
             {COLISTENING: evidence, **content_lists, **unplayed}, song_codes, top_n, weights=weights
         )

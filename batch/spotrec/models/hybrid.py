@@ -35,8 +35,20 @@ CONTENT_TO_LISTENING = ("transformer", "autoencoder")
 
 HYBRID_EVIDENCE_SCALE = 0.0  # 0 = a step: any training session gives co-listening full trust
 HYBRID_CONTENT_SHARE = 0.05  # content's weight relative to co-listening at full evidence
-HYBRID_UNPLAYED_SHARE = 0.6  # the unplayed candidates' weight relative to co-listening
+# The unplayed candidates' weight relative to co-listening, chosen per stored list depth: in
+# reciprocal rank fusion the share that lets unplayed songs in, and what they displace, depend
+# on the depth (docs/colistening.md has both grids). Other depths use the nearest measured one.
+UNPLAYED_SHARE_BY_DEPTH = {50: 0.6, 200: 1.0}
+HYBRID_UNPLAYED_SHARE = UNPLAYED_SHARE_BY_DEPTH[50]  # the build's default depth (top_n 50)
 MIN_CONTENT_SHARE = 1e-4  # content always keeps a say, so short evidence lists are filled
+
+
+def unplayed_share_for(top_n: int) -> float:
+    """The unplayed share chosen at the measured depth nearest ``top_n`` (by ratio; a tie goes
+    to the shallower depth, whose share is the smaller, more cautious one)."""
+    depths = sorted(UNPLAYED_SHARE_BY_DEPTH)
+    nearest = min(depths, key=lambda d: (abs(np.log(top_n / d)), d))
+    return UNPLAYED_SHARE_BY_DEPTH[nearest]
 
 
 def unplayed_candidates(

@@ -18,7 +18,13 @@ from spotrec import schema
 from spotrec.listening_build import HYBRID, listening_lists
 from spotrec.models.colistening import CoListeningModel
 from spotrec.models.cosine import CosineModel
-from spotrec.models.hybrid import UNPLAYED, evidence_weights, unplayed_candidates
+from spotrec.models.hybrid import (
+    UNPLAYED,
+    UNPLAYED_SHARE_BY_DEPTH,
+    evidence_weights,
+    unplayed_candidates,
+    unplayed_share_for,
+)
 from spotrec.models.transformer import TransformerModel
 from spotrec.neighbours import exact_top_n
 
@@ -64,6 +70,8 @@ def test_unplayed_candidates_blank_played_tracks_and_prefer_content_to_listening
     assert unplayed_candidates({"cosine": lists}, has_evidence, songs) == {}  # cannot place it
     weights = evidence_weights(np.array([0, 3]), ["cosine"], unplayed_share=0.5, with_unplayed=True)
     np.testing.assert_allclose(weights[UNPLAYED], [0.0, 0.5])  # unplayed seeds: content already
+    shallow, deep = (UNPLAYED_SHARE_BY_DEPTH[d] for d in (50, 200))
+    assert [unplayed_share_for(d) for d in (10, 50, 100, 150, 500)] == [shallow] * 3 + [deep] * 2
 
 
 def test_a_planted_cold_track_reaches_exactly_the_warm_lists_that_rank_it_first(
