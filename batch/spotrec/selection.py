@@ -84,6 +84,15 @@ def genre_rule_order(evaluations: dict[str, dict[str, Any]]) -> list[str]:
     return sorted(evaluations, key=sort_key)
 
 
+def listening_scores(models: dict[str, dict]) -> dict[str, dict]:
+    """What the listening rule reads of evaluate_heldout_listening's ``models``: each model's
+    all-target metrics plus its cold-start NDCG@100 (COLD_METRIC). Build and report share it."""
+    return {
+        name: {**result["all"], COLD_METRIC: result["cold"][LISTENING_METRIC]}
+        for name, result in models.items()
+    }
+
+
 def choose_default(
     evaluations: dict[str, dict[str, Any]], listening: dict[str, dict] | None = None
 ) -> str:
@@ -147,8 +156,5 @@ def evaluate_models(
         held = evaluate_heldout_listening(tracks, positions, *listening, baselines=False)
         for name, result in held["models"].items():
             evaluations[name]["listening"] = {**result["all"], "cold": result["cold"]}
-        scores = {
-            name: {**result["all"], COLD_METRIC: result["cold"][LISTENING_METRIC]}
-            for name, result in held["models"].items()
-        }
+        scores = listening_scores(held["models"])
     return evaluations, choose_default(evaluations, scores)
