@@ -105,11 +105,12 @@ def _best_reason(
     if listening:
         label = LISTENING_METRICS[LISTENING_METRIC][0]
         value = listening["models"][best]["all"][LISTENING_METRIC]
+        cold = listening["models"][best]["cold"][LISTENING_METRIC]
         return (
-            f"With listening data the listening rule decides (spotrec.selection): {best} has "
-            f"the best held-out listening {label} ({value:.3f}) among models whose lists hold "
-            f"no variants, counting gaps under {LISTENING_TOLERANCE} as ties broken by "
-            f"cold-start {label}; the genre metrics are guardrails and only break what is left."
+            f"With listening data the listening rule decides (spotrec.selection): the best "
+            f"held-out listening {label} among models whose lists hold no variants, gaps under "
+            f"{LISTENING_TOLERANCE} counting as ties broken by cold-start {label}: {best} "
+            f"({value:.3f}, cold start {cold:.3f}). The genre metrics are guardrails."
         )
     passing = [m for m, r in results.items() if r["passes_all_bars"]]
     metrics = ", ".join(metric_label(m) for m in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER))
