@@ -16,6 +16,7 @@ from learned_model_checks import FIT_SEED, LISTENING_SETTINGS
 from planted_listening import planted_listening
 from spotrec import schema
 from spotrec.listening_build import HYBRID, listening_lists
+from spotrec.models.blend import fuse_index_lists
 from spotrec.models.colistening import CoListeningModel
 from spotrec.models.cosine import CosineModel
 from spotrec.models.hybrid import (
@@ -124,3 +125,7 @@ def test_cold_tracks_in_warm_lists_share_the_seeds_taste(world, build_dir, cosin
     cosine_taste = listening.taste[cosine_cold[cosine_cold >= 0]] == listening.taste[cosine_seed]
     assert cosine_taste.mean() < 0.45
     assert same_taste > 0.7
+    # A seed nobody played gets the content blend itself: the transformer first, then cosine.
+    cold = np.flatnonzero(listening.cold)
+    blend, _ = fuse_index_lists(lists, song_codes, TOP_N)
+    np.testing.assert_array_equal(hybrid[cold], blend[cold])
