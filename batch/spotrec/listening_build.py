@@ -5,7 +5,8 @@ train stage:  read the listening data against the catalogue (data/listening), sp
               turn the TRAINING sessions into session-item weights (the only thing any model
               sees), fit the co-listening model.
 finish stage: the co-listening lists (evidence first, then the content fallback) and the
-              evidence-weighted hybrid, through the one rank fusion in models/blend.py.
+              evidence-weighted hybrid (models/hybrid.py: its weights, and the unplayed
+              tracks' route in), through the one rank fusion in models/blend.py.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def listening_lists(
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{"colistening": (indices, scores), "hybrid": ...} for the listening models asked for."""
     from spotrec.errors import SpotrecError
-    from spotrec.models.blend import evidence_weights, fuse_index_lists
+    from spotrec.models.blend import fuse_index_lists
     from spotrec.models.colistening import CoListeningModel, complete_lists
+    from spotrec.models.hybrid import evidence_weights, unplayed_candidates, unplayed_share_for
     from spotrec.trend_build import apply_trends
 
     model_dir = out / schema.MODELS_DIR / COLISTENING
@@ -100,9 +102,16 @@ def listening_lists(
         log.info("colistening: lists filled from %s after the listening evidence", fallback)
     if HYBRID in models:
         sessions = np.where(model.has_evidence, model.sessions_per_track, 0)
-        weights = evidence_weights(sessions, list(content_lists))
+        # Unplayed tracks reach warm seeds' lists only through this input (models/hybrid.py).
+        unplayed = unplayed_candidates(content_lists, model.has_evidence, song_codes)
+        weights = evidence_weights(
+            sessions,
+            list(content_lists),
+            unplayed_share=unplayed_share_for(top_n),
+            with_unplayed=bool(unplayed),
+        )
         result[HYBRID] = fuse_index_lists(
-            {COLISTENING: evidence, **content_lists}, song_codes, top_n, weights=weights
+            {COLISTENING: evidence, **content_lists, **unplayed}, song_codes, top_n, weights=weights
         )
     result.update(apply_trends(out, models, result))  # trend tie-break + trending (trend_build)
     return result

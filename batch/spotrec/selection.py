@@ -6,7 +6,11 @@ With held-out listening (the build has listening data), the LISTENING RULE decid
 2. the model with the best held-out listening NDCG@100 (LISTENING_METRIC, evaluation/listening.py:
    5 seeds of each held-out session, the API's fusion, the rest of the session as targets),
    compared at RANK_DECIMALS, wins;
-3. ties go to the genre rule below.
+3. models within LISTENING_TOLERANCE of the best NDCG@100 are tied (the noise over a few hundred
+   held-out sessions): among them the best cold-start NDCG@100 (targets without training
+   listening) wins, then the best NDCG@100; the same rule chose the hybrid's shape
+   (scripts/tune_blend.py), so a model is not discarded for trading noise for cold start;
+4. remaining ties go to the genre rule below.
 The genre metrics are circular for models fed genres, so they never outrank listening.
 ``trending`` is never the default: it is the hybrid re-ordered by rising interactions, a view
 asked for by name, and the held-out sessions share its training days (trend_build.py).
@@ -44,6 +48,8 @@ RANK_DECIMALS = 3
 HIGHER_IS_BETTER = ("genre_precision", "mrr", "same_artist", "coverage", "intra_list_diversity")
 LOWER_IS_BETTER = ("hubness_skew",)
 LISTENING_METRIC = "ndcg"  # held-out listening NDCG@100
+LISTENING_TOLERANCE = 0.01  # NDCG@100 gaps below this are noise over ~500 held-out sessions
+COLD_METRIC = "cold_ndcg"  # the same metric on the cold-start slice
 
 
 def bar_results(metrics: dict[str, float]) -> dict[str, bool]:
@@ -80,6 +86,15 @@ def genre_rule_order(evaluations: dict[str, dict[str, Any]]) -> list[str]:
     return sorted(evaluations, key=sort_key)
 
 
+def listening_scores(models: dict[str, dict]) -> dict[str, dict]:
+    """What the listening rule reads of evaluate_heldout_listening's ``models``: each model's
+    all-target metrics plus its cold-start NDCG@100 (COLD_METRIC). Build and report share it."""
+    return {
+        name: {**result["all"], COLD_METRIC: result["cold"][LISTENING_METRIC]}
+        for name, result in models.items()
+    }
+
+
 def choose_default(
     evaluations: dict[str, dict[str, Any]], listening: dict[str, dict] | None = None
 ) -> str:
@@ -90,11 +105,21 @@ def choose_default(
     if not listening:
         return order[0]
 
+    def figure(name: str, metric: str) -> float:
+        value = (listening.get(name) or {}).get(metric, float("nan"))
+        return round(value, RANK_DECIMALS) if np.isfinite(value) else -np.inf
+
+    def has_variants(name: str) -> bool:
+        return evaluations[name].get("variant_rate", 0.0) != 0.0
+
+    clean = [name for name in order if not has_variants(name)] or order
+    best = max(figure(name, LISTENING_METRIC) for name in clean)
+
     def sort_key(name: str) -> tuple:
-        value = (listening.get(name) or {}).get(LISTENING_METRIC, float("nan"))
-        value = round(value, RANK_DECIMALS) if np.isfinite(value) else -np.inf
-        has_variants = evaluations[name].get("variant_rate", 0.0) != 0.0
-        return (has_variants, -value, order.index(name))
+        value = figure(name, LISTENING_METRIC)
+        tied = value >= best - LISTENING_TOLERANCE
+        cold = figure(name, COLD_METRIC) if tied else -np.inf
+        return (has_variants(name), not tied, -cold, -value, order.index(name))
 
     return min(order, key=sort_key)
 
@@ -134,5 +159,5 @@ def evaluate_models(
         held = evaluate_heldout_listening(tracks, positions, *listening, baselines=False)
         for name, result in held["models"].items():
             evaluations[name]["listening"] = {**result["all"], "cold": result["cold"]}
-        scores = {name: result["all"] for name, result in held["models"].items()}
+        scores = listening_scores(held["models"])
     return evaluations, choose_default(evaluations, scores)

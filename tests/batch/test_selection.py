@@ -71,3 +71,19 @@ def test_listening_ties_at_the_reported_precision_fall_back_to_the_genre_rule():
         "cosine"
     )
     assert choose_default({"cosine": GOOD, "blend": genre_winner}, {}) == "blend"
+
+
+def test_within_the_listening_noise_the_better_cold_start_wins():
+    evaluations = {"colistening": GOOD, "hybrid": GOOD}
+    # 0.005 apart: noise over a few hundred sessions; the hybrid serves cold targets 8x better
+    tied = {
+        "colistening": {"ndcg": 0.617, "cold_ndcg": 0.001},
+        "hybrid": {"ndcg": 0.612, "cold_ndcg": 0.008},
+    }
+    assert choose_default(evaluations, tied) == "hybrid"
+    # 0.05 apart is a real loss: no cold-start gain buys it back
+    apart = tied | {"hybrid": {"ndcg": 0.567, "cold_ndcg": 0.036}}
+    assert choose_default(evaluations, apart) == "colistening"
+    # equal cold figures (or none): the better NDCG@100 still wins inside the tolerance
+    same_cold = {"colistening": {"ndcg": 0.617}, "hybrid": {"ndcg": 0.612}}
+    assert choose_default(evaluations, same_cold) == "colistening"

@@ -8,6 +8,9 @@ The protocol and the metrics are in evaluation/listening.py.
 from __future__ import annotations
 
 import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -64,6 +67,84 @@ def evaluate_heldout_listening(
                 "cold": le.evaluate_recommender(cold, recommend, songs),
             }
     return results
+
+
+@dataclass(frozen=True)
+class SyntheticListening:
+    """Planted synthetic listening over a catalogue, split by session and turned into held-out
+    cases: the setup the tuning scripts share (scripts/tune_*.py, eval_learned_listening.py)."""
+
+    tracks: pd.DataFrame
+    song_codes: np.ndarray
+    train: pd.DataFrame  # training events
+    heldout: pd.DataFrame  # held-out events
+    weights: pd.DataFrame  # session_item_weights(train): all any model may see
+    cases: le.HeldoutCases
+    cold_cases: le.HeldoutCases  # the same cases, scored on targets without training listening
+    warm_songs: np.ndarray
+
+    @property
+    def seeds(self) -> np.ndarray:
+        """The catalogue rows whose lists the cases read (lists for others are never needed)."""
+        return np.unique(np.concatenate(self.cases.seeds))
+
+    def score(self, indices: np.ndarray) -> dict[str, float]:
+        """All-target metrics plus ``cold_*`` ones of (n, width) lists (-1 = empty slot)."""
+        positions = np.where(indices < 0, indices.shape[0], indices)
+        recommend = le.neighbour_recommender(positions, self.song_codes)
+        return self.score_recommender(recommend)
+
+    def score_recommender(self, recommend: le.Recommender) -> dict[str, float]:
+        every = le.evaluate_recommender(self.cases, recommend, self.song_codes)
+        cold = le.evaluate_recommender(self.cold_cases, recommend, self.song_codes)
+        return {**every, **{f"cold_{k}": v for k, v in cold.items()}}
+
+
+def synthetic_listening(
+    tracks: pd.DataFrame,
+    sessions: int,
+    *,
+    seed: int = 0,
+    heldout_share: float = 0.1,
+    max_cases: int | None = MAX_CASES,
+) -> SyntheticListening:
+    """Plant ``sessions`` listening sessions over ``tracks`` (data/listening/planted.py), write
+    them as an events log and read it back through load_listening (as a user's file is), split
+    by session, and build the held-out cases and their cold slice."""
+    from spotrec.data.listening import load_listening, split_sessions
+    from spotrec.data.listening.planted import events_log, generate_sessions
+
+    planted = generate_sessions(tracks, sessions, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.csv"
+        events_log(tracks, planted).to_csv(path, index=False)
+        events = load_listening([path], tracks).events
+    train, held = split_sessions(events, heldout_share=heldout_share, seed=seed)
+    weights = session_item_weights(train)
+    songs = _song_codes(tracks)
+    track_ids = tracks[schema.TRACK_ID].to_numpy()
+    cases = le.heldout_cases(held, track_ids, songs, max_cases=max_cases, seed=seed)
+    warm_rows = pd.Index(track_ids).get_indexer(weights[schema.LS_TRACK_ID].unique())
+    warm_songs = np.unique(songs[warm_rows[warm_rows >= 0]])
+    cold = le.cold_slice(cases, songs, warm_songs)
+    return SyntheticListening(tracks, songs, train, held, weights, cases, cold, warm_songs)
+
+
+def seed_top_n(
+    embeddings: np.ndarray, song_codes: np.ndarray, seeds: np.ndarray, depth: int
+) -> np.ndarray:
+    """(n, depth) catalogue rows, -1 padded: exact top-``depth`` lists (variants excluded, as
+    the build's) of the ``seeds`` rows only; every other row stays empty."""
+    from spotrec.neighbours import exact_top_n
+
+    n = len(embeddings)
+    order = np.concatenate([seeds, np.setdiff1d(np.arange(n), seeds)])  # seeds first: 1 range
+    found, _ = exact_top_n(
+        embeddings[order], song_codes[order], depth, query_range=(0, len(seeds)), progress=False
+    )
+    lists = np.full((n, depth), -1, dtype=np.int64)
+    lists[seeds] = np.where(found >= 0, order[np.clip(found, 0, None)], -1)
+    return lists
 
 
 def audio_only_genre_precision(

@@ -62,9 +62,11 @@ from spotrec.selection import (
     HIGHER_IS_BETTER,
     HOLDOUT_BAR,
     LISTENING_METRIC,
+    LISTENING_TOLERANCE,
     LOWER_IS_BETTER,
     bar_results,
     choose_default,
+    listening_scores,
     mean_ranks,
 )
 
@@ -103,10 +105,12 @@ def _best_reason(
     if listening:
         label = LISTENING_METRICS[LISTENING_METRIC][0]
         value = listening["models"][best]["all"][LISTENING_METRIC]
+        cold = listening["models"][best]["cold"][LISTENING_METRIC]
         return (
-            f"With listening data the listening rule decides (spotrec.selection): {best} has "
-            f"the best held-out listening {label} ({value:.3f}) among models whose lists hold "
-            f"no variants; the genre metrics are guardrails and only break ties."
+            f"With listening data the listening rule decides (spotrec.selection): the best "
+            f"held-out listening {label} among models whose lists hold no variants, gaps under "
+            f"{LISTENING_TOLERANCE} counting as ties broken by cold-start {label}: {best} "
+            f"({value:.3f}, cold start {cold:.3f}). The genre metrics are guardrails."
         )
     passing = [m for m, r in results.items() if r["passes_all_bars"]]
     metrics = ", ".join(metric_label(m) for m in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER))
@@ -188,7 +192,7 @@ def evaluate_build(build_dir: Path, holdout: bool | None, timings: dict) -> dict
     with _stage("audio-only genre precision", timings):
         audio_only = audio_only_genre_precision(tracks)
     ranks = mean_ranks(results)
-    scores = {m: r["all"] for m, r in listening["models"].items()} if listening else None
+    scores = listening_scores(listening["models"]) if listening else None
     best = choose_default(results, scores)
     for model in models:
         results[model]["mean_rank"] = ranks[model]

@@ -21,14 +21,12 @@ from the best single model (the highest weight) in its own rank order, after eve
 candidate.
 
 Weights: DEFAULT_WEIGHTS when the blend fuses cosine and the transformer (the build's
-default; the autoencoder, weight 0, may be there too), else every model counts 1 unless
-``weights`` says otherwise. The defaults come from a grid over the full real catalogue
-(scripts/tune_blend.py; table in docs/models.md) scored on the genre metrics, for the earlier
-learned models; they have not been re-chosen on held-out listening yet. There: the
-transformer carries the list, a quarter-weight cosine adds the audio-first neighbours that lift
-coverage and cut hubness, and the autoencoder gets 0 because it is built from the same parts
-as the transformer (genre profile, artist fingerprint): every weight tried for it lowered
-coverage and same-artist.
+default; the autoencoder may be there too), else every model counts 1 unless ``weights`` says
+otherwise. They were chosen on held-out listening (scripts/tune_blend.py; grid, protocol and
+rule in docs/colistening.md): the transformer carries the list; every cosine weight up to 0.5
+and every autoencoder weight tried tie within noise (cosine 1 costs ~15 %), so cosine keeps
+0.25 (its old value, which kept coverage up and hubness down on the genre guardrails) and the
+autoencoder gets 0.5, its best weight at both depths measured, instead of the old 0.
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ from spotrec_serving.fusion import RRF_K, rrf_score
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS: dict[str, float] = {"cosine": 0.25, "autoencoder": 0.0, "transformer": 1.0}
+DEFAULT_WEIGHTS: dict[str, float] = {"cosine": 0.25, "autoencoder": 0.5, "transformer": 1.0}
 
 
 class BlendInputError(ValueError):
@@ -61,7 +59,7 @@ def _as_song_series(song_ids: Mapping | pd.Series) -> pd.Series:
 def _resolve_weights(names: list[str], weights: Mapping[str, float] | None) -> dict[str, float]:
     if weights is None:
         # The tuned weights apply to the default models (cosine + transformer) with or without
-        # the autoencoder, whose weight is 0 (no say either way); any other mix counts 1 each.
+        # the autoencoder (built only on request); any other mix counts 1 each.
         shipped = set(names) <= set(DEFAULT_WEIGHTS) and {"cosine", "transformer"} <= set(names)
         weights = {name: DEFAULT_WEIGHTS[name] for name in names} if shipped else {}
     weights = dict(weights)
@@ -277,34 +275,3 @@ def _row_weights(
     if not np.any([rows[m] > 0 for m in names], axis=0).all():
         raise BlendInputError("some tracks have weight 0 in every model")
     return rows
-
-
-# --- The hybrid: co-listening where listening says something, content where it cannot ---------
-# Chosen on held-out synthetic listening (scripts/tune_colistening.py, docs/colistening.md).
-HYBRID_EVIDENCE_SCALE = 0.0  # 0 = a step: any training session gives co-listening full trust
-HYBRID_CONTENT_SHARE = 0.05  # content's weight relative to co-listening at full evidence
-MIN_CONTENT_SHARE = 1e-4  # content always keeps a say, so short evidence lists are filled
-
-
-def evidence_weights(
-    sessions_per_track: np.ndarray,
-    content_models: list[str],
-    *,
-    evidence_scale: float = HYBRID_EVIDENCE_SCALE,
-    content_share: float = HYBRID_CONTENT_SHARE,
-    listening_model: str = "colistening",
-) -> dict[str, np.ndarray]:
-    """Per-track fusion weights for the hybrid.
-
-    trust = n / (n + evidence_scale) for a track in n training sessions (a step, n > 0, when
-    evidence_scale is 0). Co-listening weighs ``trust``; each content model weighs its blend
-    weight (DEFAULT_WEIGHTS for the shipped models) times ``(1 - trust) + content_share *
-    trust``: a track nobody played gets the content blend; a much-played one gets co-listening
-    with content as a tie-breaker.
-    """
-    n = np.asarray(sessions_per_track, dtype=np.float64)
-    trust = n / (n + evidence_scale) if evidence_scale > 0 else (n > 0).astype(np.float64)
-    base = _resolve_weights(content_models, None)
-    top = max(base.values())
-    factor = np.maximum((1.0 - trust) + content_share * trust, MIN_CONTENT_SHARE)
-    return {listening_model: trust, **{m: base[m] / top * factor for m in content_models}}

@@ -14,21 +14,15 @@ from factories import planted_catalogue
 from learned_model_checks import (
     CLUSTER_RECALL_AT_5,
     FIT_SEED,
-    LISTENING_SETTINGS,
     check_holdout_genres_are_hidden,
-    check_listening_beats_content_on_cold_start,
-    check_listening_fit_is_deterministic,
-    check_listening_hides_holdout_genres,
     check_same_seed_same_embeddings,
     check_save_load_round_trip,
     check_style_separates_clusters,
     recall_at_5,
 )
-from planted_listening import planted_listening
 from spotrec import schema
 from spotrec.models.autoencoder import AutoencoderModel
 from spotrec.models.content_inputs import artist_indices, artist_vocabulary, listening_loss
-from spotrec.models.cosine import CosineModel
 from spotrec.models.training import train_validation_split
 
 SETTINGS = {"epochs": 15, "batch_size": 32}
@@ -42,17 +36,6 @@ def catalogue():
 @pytest.fixture(scope="module")
 def model(catalogue):
     return AutoencoderModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=FIT_SEED)
-
-
-@pytest.fixture(scope="module")
-def listening():
-    return planted_listening(seed=2)
-
-
-@pytest.fixture(scope="module")
-def listening_model(listening):
-    model = AutoencoderModel(progress=False, **LISTENING_SETTINGS)
-    return model.fit(listening.tracks, seed=FIT_SEED, listening=listening.train)
 
 
 def test_codes_separate_the_planted_clusters(model, catalogue):
@@ -134,29 +117,6 @@ def test_listening_losses_are_zero_only_on_the_target():
     assert right < 0.01 < 5 < wrong
     with pytest.raises(ValueError, match="listening_loss"):
         listening_loss(target, target, "triplet", 0.1)
-
-
-# --- listening mode: content -> collaborative --------------------------------------------------
-def test_listening_beats_plain_content_on_cold_start_tracks(listening_model, listening):
-    content = CosineModel().fit(listening.tracks, seed=0).embed(listening.tracks)
-    check_listening_beats_content_on_cold_start(listening_model, listening, content)
-
-
-def test_listening_fit_is_deterministic(listening_model, listening):
-    check_listening_fit_is_deterministic(listening_model, listening, LISTENING_SETTINGS)
-
-
-def test_listening_fit_hides_holdout_genres(listening_model, listening):
-    check_listening_hides_holdout_genres(listening_model, listening, LISTENING_SETTINGS)
-
-
-def test_listening_model_save_load_round_trip(listening_model, listening, tmp_path):
-    listening_model.save(tmp_path)
-    loaded = AutoencoderModel.load(tmp_path)
-    assert loaded.mode == "listening"
-    np.testing.assert_array_equal(
-        loaded.embed(listening.tracks), listening_model.embed(listening.tracks)
-    )
 
 
 def test_too_little_listening_falls_back_to_self_supervised(catalogue):

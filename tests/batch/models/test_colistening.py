@@ -16,9 +16,10 @@ from listening_factories import as_weights, assign_tastes, planted_sessions
 from neighbour_contract import assert_neighbour_contract
 from spotrec import schema
 from spotrec.models.base import ListeningModel, fit_model
-from spotrec.models.blend import evidence_weights, fuse_index_lists
+from spotrec.models.blend import fuse_index_lists
 from spotrec.models.colistening import CoListeningModel, complete_lists, session_matrix
 from spotrec.models.cosine import CosineModel
+from spotrec.models.hybrid import evidence_weights
 from spotrec.neighbours import exact_top_n, to_frame
 
 N_TASTES = 4

@@ -10,17 +10,11 @@ import pytest
 from factories import planted_catalogue
 from learned_model_checks import (
     FIT_SEED,
-    LISTENING_SETTINGS,
     check_holdout_genres_are_hidden,
-    check_listening_beats_content_on_cold_start,
-    check_listening_fit_is_deterministic,
-    check_listening_hides_holdout_genres,
     check_same_seed_same_embeddings,
     check_save_load_round_trip,
     check_style_separates_clusters,
 )
-from planted_listening import planted_listening
-from spotrec.models.cosine import CosineModel
 from spotrec.models.transformer import OBJECTIVES, TransformerModel
 
 SETTINGS = {"epochs": 12, "batch_size": 32}
@@ -34,17 +28,6 @@ def catalogue():
 @pytest.fixture(scope="module")
 def model(catalogue):
     return TransformerModel(progress=False, **SETTINGS).fit(catalogue.tracks, seed=FIT_SEED)
-
-
-@pytest.fixture(scope="module")
-def listening():
-    return planted_listening(seed=2)
-
-
-@pytest.fixture(scope="module")
-def listening_model(listening):
-    model = TransformerModel(progress=False, **LISTENING_SETTINGS)
-    return model.fit(listening.tracks, seed=FIT_SEED, listening=listening.train)
 
 
 def test_style_vectors_separate_the_planted_clusters(model, catalogue):
@@ -91,26 +74,3 @@ def test_bad_use_is_a_named_error(catalogue):
         TransformerModel().embed(catalogue.tracks)
     with pytest.raises(ValueError, match="epochs"):
         TransformerModel(epochs=0, progress=False).fit(catalogue.tracks)
-
-
-# --- listening mode: content -> collaborative --------------------------------------------------
-def test_listening_beats_plain_content_on_cold_start_tracks(listening_model, listening):
-    content = CosineModel().fit(listening.tracks, seed=0).embed(listening.tracks)
-    check_listening_beats_content_on_cold_start(listening_model, listening, content)
-
-
-def test_listening_fit_is_deterministic(listening_model, listening):
-    check_listening_fit_is_deterministic(listening_model, listening, LISTENING_SETTINGS)
-
-
-def test_listening_fit_hides_holdout_genres(listening_model, listening):
-    check_listening_hides_holdout_genres(listening_model, listening, LISTENING_SETTINGS)
-
-
-def test_listening_model_save_load_round_trip(listening_model, listening, tmp_path):
-    listening_model.save(tmp_path)
-    loaded = TransformerModel.load(tmp_path)
-    assert loaded.mode == "listening"
-    np.testing.assert_array_equal(
-        loaded.embed(listening.tracks), listening_model.embed(listening.tracks)
-    )
