@@ -34,16 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from spotrec.errors import SpotrecError
-from spotrec.writers import build_files, dynamo_write, release, stack_template
+from spotrec.writers import build_files, dynamo_write, incremental, release, retire, stack_template
 from spotrec.writers.dynamo_write import PartTally, PublishError, Sampler
 from spotrec.writers.progress import Progress
-from spotrec_serving.items import META_KEY
+from spotrec_serving.items import ATTR_BODY, META_KEY
 
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEP = 3
 DEFAULT_LIFETIME_DAYS = 90  # a run's items expire this long after its publish (DynamoDB TTL)
-RENEW_WARNING_DAYS = 30  # warn when the served run expires sooner than this
 READ_BACK_SAMPLE = 500  # items read back after the writes (5 BatchGetItem calls)
 
 ReleaseItems = Iterable[tuple[str, dict[str, Any]]]
@@ -54,6 +53,7 @@ class PublishResult:
     run_id: str
     action: str  # "published" | "already-current" | "rolled-back"
     items_written: int = 0
+    items_carried: int = 0  # unchanged items left under the run that already holds them
     write_retries: int = 0
     uploaded: bool = False
     previous: list[str] = field(default_factory=list)
@@ -77,6 +77,8 @@ class Target:
     sleep: Callable[[float], None] = time.sleep
     lifetime_days: int = DEFAULT_LIFETIME_DAYS
     read_back: int = READ_BACK_SAMPLE
+    incremental: bool = True  # carry unchanged parts from the current release (incremental.py)
+    refresh_days: float = DEFAULT_LIFETIME_DAYS / 2  # rewrite parts whose holder expires sooner
 
     def __post_init__(self) -> None:
         from spotrec_serving.dynamodb_store import make_client
@@ -147,56 +149,6 @@ def _verify_read_back(target: Target, sample: dict[str, bytes], run_id: str) -> 
         )
 
 
-def _expire_retired(target: Target, pointer: release.Pointer) -> list[str]:
-    """O(1) per run: the items carry their TTL from the publish; only the registry changes.
-    Best effort: the release is already live; a failure here is retried next publish."""
-    expired = []
-    with Progress("expiry: retire runs", total=len(pointer.retired), unit="runs") as progress:
-        for run_id in pointer.retired:
-            registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
-            progress.update()
-            if registry.get("state") == "expired":
-                continue
-            try:
-                release.write_registry(
-                    target.dynamodb,
-                    target.table,
-                    run_id,
-                    "expired",
-                    expires_at=registry.get("expires_at"),
-                    items=registry.get("items"),
-                )
-                expired.append(run_id)
-            except Exception as exc:
-                log.warning(
-                    "could not retire run %s yet (%s); will retry next publish", run_id, exc
-                )
-    return expired
-
-
-def _warn_if_expiring(target: Target, run_id: str | None) -> None:
-    if not run_id:
-        return
-    registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
-    expires_at = registry.get("expires_at")
-    if expires_at and expires_at - time.time() < RENEW_WARNING_DAYS * 86400:
-        log.warning(
-            "run %s expires in %.0f days (DynamoDB TTL): publish a new build before then, "
-            "or rerun this publish with --renew",
-            run_id,
-            (expires_at - time.time()) / 86400,
-        )
-
-
-def _still_retiring(target: Target, pointer: release.Pointer) -> release.Pointer:
-    pending = []
-    for run_id in pointer.retired:  # a registry gone (its TTL passed) is a finished retirement
-        state = (release.read_registry(target.dynamodb, target.table, run_id) or {}).get("state")
-        if state not in (None, "expired"):
-            pending.append(run_id)
-    return release.Pointer(pointer.run_id, pointer.revision, pointer.previous, pending)
-
-
 def publish(
     build_dir: Path,
     target: Target,
@@ -226,27 +178,60 @@ def publish(
     result.phase_seconds["upload"] = time.monotonic() - phase
     if read.run_id == run_id and registry.get("state") == "complete" and not renew:
         result.action, result.previous = "already-current", read.previous
-        _warn_if_expiring(target, run_id)
+        retire.warn_if_expiring(target, run_id)
         result.seconds = time.monotonic() - started
         return result
 
-    if items is None:
+    expires_at = release.expiry_time(target.lifetime_days * 86400)
+    previous = None
+    if target.incremental and not renew and read.run_id and read.run_id != run_id:
+        previous = incremental.read_previous(target.dynamodb, target.table, read.run_id)
+    source = None if items is None else list(items)  # an incremental publish reads it twice
+
+    def generate() -> ReleaseItems:
+        if source is not None:
+            return iter(source)
         from spotrec.writers.items import iter_release_items
 
-        items = iter_release_items(build_dir)
+        if previous is None or not previous.ids:
+            return iter_release_items(build_dir)
+        return iter_release_items(build_dir, order=previous.ids)
+
+    plan = None
+    if previous is not None:
+        phase = time.monotonic()
+        with Progress("plan: digest the release's parts"):
+            plan = incremental.plan(
+                run_id,
+                incremental.digest_release(generate()),
+                previous,
+                expires_at,
+                target.refresh_days,
+            )
+        result.phase_seconds["plan"] = time.monotonic() - phase
+    digests = incremental.PartDigests()
     counts: Counter[str] = Counter()
     declared: dict[str, int] = {}
-    expires_at = release.expiry_time(target.lifetime_days * 86400)
     sampler, tally = Sampler(target.read_back), PartTally()
+    carried = 0
 
     def wire_items() -> Iterator[dict[str, Any]]:
-        for logical_key, body in items:
+        nonlocal carried
+        for logical_key, body in generate():
             counts[_kind(logical_key)] += 1
             if logical_key == META_KEY:
                 declared.update(body.get("item_counts") or {})
-                body = {**body, "expires_at": expires_at}
-            item = dynamo_write.to_dynamo_item(run_id, logical_key, body, expires_at)
-            sampler.offer(item)
+                body = {**body, "expires_at": plan.expires_at if plan else expires_at}
+                if plan and plan.meta_parts():
+                    body["parts"] = plan.meta_parts()
+            holder = plan.holder(logical_key) if plan and logical_key != META_KEY else run_id
+            item = dynamo_write.to_dynamo_item(holder, logical_key, body, expires_at)
+            if logical_key != META_KEY:
+                digests.add(logical_key, next(iter(item[ATTR_BODY].values())))
+            sampler.offer(item)  # carried items too: the read-back checks they are still there
+            if holder != run_id:
+                carried += 1
+                continue
             yield item
 
     def acknowledged(batch: list[dict[str, Any]]) -> None:
@@ -270,11 +255,13 @@ def publish(
     result.phase_seconds["writes"] = time.monotonic() - phase
     phase = time.monotonic()
     _check_counts(build, counts, declared)
-    if written != sum(counts.values()) or sum(tally.counts) != written:
+    if written + carried != sum(counts.values()) or sum(tally.counts) != written:
         raise PublishError(
-            f"run {run_id}: {sum(counts.values())} items generated, {written} acknowledged; "
-            "CURRENT not moved"
+            f"run {run_id}: {sum(counts.values())} items generated, {carried} carried, "
+            f"{written} acknowledged; CURRENT not moved"
         )
+    if plan is not None and plan.digests.sums != digests.sums:
+        raise PublishError(f"run {run_id}: the release changed between its two passes")
     _verify_read_back(target, sampler.sample, run_id)
     result.phase_seconds["verify"] = time.monotonic() - phase
     release.write_registry(
@@ -288,22 +275,27 @@ def publish(
         counts=dict(counts),
         parts=tally.as_dict(),
         manifest_sha256=build.manifest_sha256,
+        carried=carried,
+        release_expires_at=plan.expires_at if plan else expires_at,
+        part_count=digests.count,
+        part_digests=digests.encode(),
     )
     phase = time.monotonic()
     with Progress("pointer: move CURRENT", total=1, unit="moves") as progress:
-        new = release.promoted(_still_retiring(target, read), run_id, keep)
+        new = release.promoted(retire.still_retiring(target, read), run_id, keep)
         release.move_pointer(target.dynamodb, target.table, read, new, "publish")
         progress.update()
     result.phase_seconds["pointer"] = time.monotonic() - phase
     log.info("CURRENT -> %s (previous %s)", run_id, new.previous)
     result.items_written, result.write_retries, result.previous = written, retries, new.previous
+    result.items_carried = carried
     result.read_back, result.bytes_written, result.expires_at = (
         len(sampler.sample),
         tally.bytes,
         expires_at,
     )
     phase = time.monotonic()
-    result.expired_runs = _expire_retired(target, new)
+    result.expired_runs = retire.expire_retired(target, new)
     result.phase_seconds["expiry"] = time.monotonic() - phase
     result.seconds = time.monotonic() - started
     return result
@@ -314,7 +306,7 @@ def rollback(target: Target) -> PublishResult:
     started = time.monotonic()
     ensure_resources(target, None, create_missing=False)
     read = release.read_pointer(target.dynamodb, target.table)
-    new = release.rolled_back(_still_retiring(target, read))
+    new = release.rolled_back(retire.still_retiring(target, read))
     registry = release.read_registry(target.dynamodb, target.table, new.run_id) or {}
     if registry.get("state") != "complete":
         raise SpotrecError(
@@ -323,6 +315,6 @@ def rollback(target: Target) -> PublishResult:
     release.move_pointer(target.dynamodb, target.table, read, new, "rollback")
     log.info("CURRENT %s -> %s (rollback)", read.run_id, new.run_id)
     result = PublishResult(new.run_id, "rolled-back", previous=new.previous)
-    result.expired_runs = _expire_retired(target, new)
+    result.expired_runs = retire.expire_retired(target, new)
     result.seconds = time.monotonic() - started
     return result
