@@ -147,23 +147,30 @@ def stored_keys(table: str, run: str) -> set[str]:
 
 def expected_writes(build_a: Path, build_b: Path) -> set[str]:
     """Logical keys of B that must be written: every key of a part whose content differs from
-    A's (items compared one by one, with B numbered in A's order), and META."""
+    A's (items compared one by one, B numbered in A's order; parts per kind, about one per
+    item of A), and META."""
+    from collections import Counter
+
+    from spotrec.writers.incremental import fresh_count
     from spotrec.writers.items import encode_body, iter_release_items
     from spotrec.writers.release_catalogue import load_release_catalogue
-    from spotrec_serving.parts import DEFAULT_PARTS, part_of
+    from spotrec_serving.parts import kind_of, part_of
 
-    def parts(items) -> dict[int, set]:
-        grouped: dict[int, set] = {}
-        for key, body in items:
-            if key != "META":
-                grouped.setdefault(part_of(key, DEFAULT_PARTS), set()).add(
-                    (key, encode_body(key, body))
-                )
+    items_a = [(k, encode_body(k, b)) for k, b in iter_release_items(build_a) if k != "META"]
+    order = load_release_catalogue(build_a).ids
+    items_b = [
+        (k, encode_body(k, b)) for k, b in iter_release_items(build_b, order=order) if k != "META"
+    ]
+    sizes = Counter(kind_of(k) for k, _ in items_a)
+
+    def parts(items) -> dict[tuple, set]:
+        grouped: dict[tuple, set] = {}
+        for key, stored in items:
+            place = (kind_of(key), part_of(key, fresh_count(sizes[kind_of(key)])))
+            grouped.setdefault(place, set()).add((key, stored))
         return grouped
 
-    order = load_release_catalogue(build_a).ids
-    old = parts(iter_release_items(build_a))
-    new = parts(iter_release_items(build_b, order=order))
+    old, new = parts(items_a), parts(items_b)
     changed = {p for p in new if new[p] != old.get(p)}
     return {"META"} | {key for p in changed for key, _ in new[p]}
 

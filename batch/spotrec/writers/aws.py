@@ -185,7 +185,9 @@ def publish(
     expires_at = release.expiry_time(target.lifetime_days * 86400)
     previous = None
     if target.incremental and not renew and read.run_id and read.run_id != run_id:
-        previous = incremental.read_previous(target.dynamodb, target.table, read.run_id)
+        previous = incremental.read_previous(
+            target.dynamodb, target.table, target.s3, target.bucket, read.run_id
+        )
     source = None if items is None else list(items)  # an incremental publish reads it twice
 
     def generate() -> ReleaseItems:
@@ -200,16 +202,11 @@ def publish(
     plan = None
     if previous is not None:
         phase = time.monotonic()
-        with Progress("plan: digest the release's parts"):
-            plan = incremental.plan(
-                run_id,
-                incremental.digest_release(generate()),
-                previous,
-                expires_at,
-                target.refresh_days,
-            )
+        with Progress("plan: digest the release"):
+            first = incremental.digest_pass(generate())
+        plan = incremental.plan(run_id, first, previous, expires_at, target.refresh_days)
         result.phase_seconds["plan"] = time.monotonic() - phase
-    digests = incremental.PartDigests()
+    digests = incremental.ReleaseDigests()
     counts: Counter[str] = Counter()
     declared: dict[str, int] = {}
     sampler, tally = Sampler(target.read_back), PartTally()
@@ -221,13 +218,12 @@ def publish(
             counts[_kind(logical_key)] += 1
             if logical_key == META_KEY:
                 declared.update(body.get("item_counts") or {})
-                body = {**body, "expires_at": plan.expires_at if plan else expires_at}
+                body = {**body, "expires_at": plan.release_expires_at if plan else expires_at}
                 if plan and plan.meta_parts():
                     body["parts"] = plan.meta_parts()
-            holder = plan.holder(logical_key) if plan and logical_key != META_KEY else run_id
+            holder = plan.holder(logical_key) if plan else run_id
             item = dynamo_write.to_dynamo_item(holder, logical_key, body, expires_at)
-            if logical_key != META_KEY:
-                digests.add(logical_key, next(iter(item[ATTR_BODY].values())))
+            digests.add(logical_key, next(iter(item[ATTR_BODY].values())))
             sampler.offer(item)  # carried items too: the read-back checks they are still there
             if holder != run_id:
                 carried += 1
@@ -260,8 +256,10 @@ def publish(
             f"run {run_id}: {sum(counts.values())} items generated, {carried} carried, "
             f"{written} acknowledged; CURRENT not moved"
         )
-    if plan is not None and plan.digests.sums != digests.sums:
+    if plan is not None and not incremental.same_release(plan, digests):
         raise PublishError(f"run {run_id}: the release changed between its two passes")
+    plan = plan or incremental.plan(run_id, digests, None, expires_at, target.refresh_days)
+    digests_sha256 = incremental.save_digests(target.s3, target.bucket, plan)
     _verify_read_back(target, sampler.sample, run_id)
     result.phase_seconds["verify"] = time.monotonic() - phase
     release.write_registry(
@@ -276,9 +274,8 @@ def publish(
         parts=tally.as_dict(),
         manifest_sha256=build.manifest_sha256,
         carried=carried,
-        release_expires_at=plan.expires_at if plan else expires_at,
-        part_count=digests.count,
-        part_digests=digests.encode(),
+        release_expires_at=plan.release_expires_at,
+        part_digests_sha256=digests_sha256,
     )
     phase = time.monotonic()
     with Progress("pointer: move CURRENT", total=1, unit="moves") as progress:
