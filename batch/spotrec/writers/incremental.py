@@ -229,9 +229,7 @@ def same_release(planned: Plan, digests: ReleaseDigests) -> bool:
     """Whether the second pass digested exactly as the first (generation is deterministic)."""
     if set(planned.sums) != set(digests.crcs):
         return False
-    return all(
-        digests.part_sums(kind, len(sums))[0] == sums for kind, sums in planned.sums.items()
-    )
+    return all(digests.part_sums(kind, len(sums))[0] == sums for kind, sums in planned.sums.items())
 
 
 def save_digests(s3: Any, bucket: str, planned: Plan) -> str:
