@@ -43,6 +43,7 @@ from spotrec.writers import release
 from spotrec_serving.dynamodb_store import DynamoDBStore
 from spotrec_serving.items import META_KEY, catalogue_key
 from spotrec_serving.parts import MAX_PARTS, PartMap, encode_parts, kind_of, part_of
+from spotrec_serving.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,11 @@ def read_previous(client: Any, table: str, s3: Any, bucket: str, run_id: str) ->
     registry = release.read_registry(client, table, run_id) or {}
     if registry.get("state") != "complete" or not registry.get("part_digests_sha256"):
         return None
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         raw = s3.get_object(Bucket=bucket, Key=f"runs/{run_id}/{DIGESTS_FILE}")["Body"].read()
-    except Exception as exc:  # missing or unreadable: publish in full, say why
+    except (BotoCoreError, ClientError) as exc:  # missing or unreadable: publish in full
         log.warning("no part digests for run %s (%s): publishing in full", run_id, exc)
         return None
     if hashlib.sha256(raw).hexdigest() != registry["part_digests_sha256"]:
@@ -122,14 +125,18 @@ def read_previous(client: Any, table: str, s3: Any, bucket: str, run_id: str) ->
         sums.frombytes(base64.b64decode(entry["digests"]))
         digests[kind] = (int(entry["count"]), list(sums))
     store = DynamoDBStore(table, client=client)
-    meta = store.get_items(run_id, [META_KEY])[META_KEY]
-    keys = [catalogue_key(b) for b in range(int(meta.get("catalogue_blocks", 0)))]
-    blocks: dict[str, Any] = {}
-    for start in range(0, len(keys), 100):
-        blocks.update(store.get_items(run_id, keys[start : start + 100]))
-    from spotrec_serving.catalogue import Catalogue
+    try:
+        meta = store.get_items(run_id, [META_KEY]).get(META_KEY)
+        keys = [catalogue_key(b) for b in range(int(meta.get("catalogue_blocks", 0)))]
+        blocks: dict[str, Any] = {}
+        for start in range(0, len(keys), 100):
+            blocks.update(store.get_items(run_id, keys[start : start + 100]))
+        from spotrec_serving.catalogue import Catalogue
 
-    columns = Catalogue.from_blocks([blocks[key] for key in keys], {})  # ids only
+        columns = Catalogue.from_blocks([blocks[key] for key in keys], {})  # ids only
+    except (StoreError, AttributeError, KeyError) as exc:
+        log.warning("cannot read run %s back (%s): publishing in full", run_id, exc)
+        return None
     ids = [columns.track_id(i) for i in range(len(columns))]
     expires_at = int(registry.get("expires_at") or 0)
     return Previous(run_id, expires_at, PartMap.from_meta(run_id, meta), digests, ids)
