@@ -1,7 +1,7 @@
 """Incremental publish on a moto server over HTTP: release A, then A changed by ~1% (4 tracks
-added, 2 removed) published incrementally. Answers equal a full publish of the changed build;
-only the parts whose content changed are written; a reader pinned to A sees only A's items,
-during the publish and after; rollback serves A again."""
+added, 2 removed; built with --previous A) published incrementally. Answers equal a full
+publish of the changed build; only the parts whose content changed are written; a reader
+pinned to A sees only A's items, during the publish and after; rollback serves A again."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,11 +59,10 @@ def builds(tmp_path_factory) -> dict[str, Path]:
     kept = [row for row in rows if row[header.index("track_id")] not in removed]
     with open(grown, "w", newline="") as handle:
         csv.writer(handle).writerows([header, *kept, *added])
-    out = {}
-    for name, data in (("a", base), ("b", grown)):
-        out[name] = root / name
+    out = {"a": root / "a", "b": root / "b"}
+    for name, data, extra_args in (("a", base, []), ("b", grown, ["--previous", str(out["a"])])):
         argv = ["--data", str(data), "--out", str(out[name]), "--models", "cosine"]
-        assert run_command("spotrec.build", argv) == 0
+        assert run_command("spotrec.build", argv + extra_args) == 0
     return out
 
 
@@ -149,8 +149,6 @@ def expected_writes(build_a: Path, build_b: Path) -> set[str]:
     """Logical keys of B that must be written: every key of a part whose content differs from
     A's (items compared one by one, B numbered in A's order; parts per kind, about one per
     item of A), and META."""
-    from collections import Counter
-
     from spotrec.writers.incremental import fresh_count
     from spotrec.writers.items import encode_body, iter_release_items
     from spotrec.writers.release_catalogue import load_release_catalogue
@@ -212,6 +210,10 @@ def test_incremental_publish(endpoint, builds):
     assert second.items_written == len(written)
     total = sum(1 for _ in iter_release_items(builds["b"]))
     assert second.items_carried == total - len(written) > 0
+    kinds = Counter(key.split("#")[0] for key in written)
+    # the 4 new tracks, plus kept tracks sharing a part with a new or removed one (~1 a part)
+    assert 4 <= kinds["T"] <= 20
+    assert 0 < kinds["N"] < 400  # lists that gained a new track or lost a removed one
 
     # Same answers as a full publish of B (another table) and as B's SQLite store.
     full = publish(builds["b"], "full", incremental=False)
