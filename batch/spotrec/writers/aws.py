@@ -5,14 +5,18 @@ progress):
 
 1. verify the build directory against its manifest (build_files.load_build);
 2. copy its Parquet files, then its manifest, to s3://<bucket>/runs/<run_id>/ (SSE-S3);
-3. mark the run ``writing`` in its registry item, write every item of the run (BatchWriteItem,
-   25 at a time, unprocessed items retried with backoff + jitter), each with its TTL
-   (``expires_at`` = now + ``lifetime_days``), tallying items and a body digest per part;
+3. mark the run ``writing`` in its registry item; unless ``Target.incremental`` is off, plan
+   which parts of the release are unchanged since the current release and carry them
+   (incremental.py: a first pass digests the release, nothing is written); write every other
+   item (BatchWriteItem, 25 at a time, unprocessed items retried with backoff + jitter),
+   each with its TTL (``expires_at`` = now + ``lifetime_days``), tallying items and a body
+   digest per part; META carries the part map when anything was carried;
 4. verify: per-kind counts against the manifest (T = tracks, N#<model> = tracks for every
-   model) and META's item_counts; every item acknowledged; a random sample of items read
-   back (strongly consistent) and compared by body digest. No per-page GSI count queries;
-5. mark the run ``complete`` with its per-part tallies, then move CURRENT with a conditional
-   PutItem (release.py);
+   model) and META's item_counts; every item written or carried; a random sample of items
+   (carried ones under the run holding them) read back (strongly consistent) and compared by
+   body digest. No per-page GSI count queries;
+5. store the part digests in S3 for the next publish, mark the run ``complete``, then move
+   CURRENT with a conditional PutItem (release.py);
 6. retire the runs that fell out of the last ``keep``: their registry says ``expired``. That is
    O(1) per run: the items already carry their TTL, so nothing is written per item.
 
