@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--interactions; later stages default to the train stage's models)",
     )
     parser.add_argument("--top-n", type=int, default=schema.DEFAULT_TOP_N)
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        help="the previous build dir: keep its feature scaling while the catalogue's "
+        "statistics barely moved, so unchanged tracks keep their lists (incremental publish)",
+    )
     parser.add_argument("--holdout-artists", type=Path, help="file: one artist name per line")
     parser.add_argument(
         "--max-reject-share",
@@ -188,6 +194,7 @@ def config_from_args(args: argparse.Namespace):
         data=Path(args.data) if args.data else None,
         models=parse_models(args.models, listening=listening),
         top_n=args.top_n,
+        previous=args.previous,
         holdout_artists=args.holdout_artists,
         max_reject_share=args.max_reject_share,
         seed=args.seed,

@@ -51,6 +51,7 @@ class BuildConfig:
     max_listening_reject_share: float = 0.5
     synthetic: bool = False  # made-up ids (the demo): the page shows no Spotify links
     search: SearchSettings = field(default_factory=SearchSettings)  # exact or approximate kNN
+    previous: Path | None = None  # the previous build: models keep its feature scaling
 
     def default_models(self) -> tuple[str, ...]:
         listening = schema.LISTENING_MODELS if self.interactions else ()
@@ -72,6 +73,8 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
         raise SpotrecError(f"--heldout-share must be in [0, 1), got {config.heldout_share}")
     if config.half_life_days is not None and config.half_life_days <= 0:
         raise SpotrecError(f"--half-life-days must be > 0, got {config.half_life_days}")
+    if config.previous and config.previous.resolve() == config.out.resolve():
+        raise SpotrecError("--previous must be another directory than --out (copy it first)")
     out, timer = config.out, StageTimer()
     models = list(config.models) if config.models else None
     if config.stage in ("all", "train"):
@@ -128,7 +131,11 @@ def _fit(name: str, config: BuildConfig, tracks: pd.DataFrame, listening) -> Any
     fit takes a ``listening`` keyword (models/base.py)."""
     from spotrec.models.base import fit_model
 
-    return fit_model(_make_model(name, config.seed, config.epochs), tracks, config.seed, listening)
+    model = _make_model(name, config.seed, config.epochs)
+    saved = config.previous / schema.MODELS_DIR / name if config.previous else None
+    if saved is not None and hasattr(model, "reference_scaler") and saved.is_dir():
+        model.reference_scaler = type(model).load(saved).scaler  # incremental publish: docs/aws.md
+    return fit_model(model, tracks, config.seed, listening)
 
 
 def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> None:

@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=4, help="concurrent BatchWriteItem calls (4)"
     )
     parser.add_argument(
+        "--full",
+        action="store_true",
+        help="write every item; by default only the parts that differ from the current "
+        "release are written and the rest carried forward (docs/aws.md)",
+    )
+    parser.add_argument(
         "--renew",
         action="store_true",
         help="rewrite the already-current run with a fresh TTL (its items expire after 90 days)",
@@ -87,7 +93,12 @@ def _run(args: argparse.Namespace) -> int:
     else:
         if args.from_dir is None:
             raise SpotrecError("publish needs --from DIR (a spotrec build output)")
-        target = aws.Target(table=args.table, bucket=args.bucket, workers=args.workers)
+        target = aws.Target(
+            table=args.table,
+            bucket=args.bucket,
+            workers=args.workers,
+            incremental=not getattr(args, "full", False),
+        )
         result = aws.publish(
             args.from_dir,
             target,

@@ -26,7 +26,7 @@ from typing import Any
 
 from spotrec_serving.dynamodb_store import DynamoDBStore, backoff_delays, make_client, parse_body
 from spotrec_serving.events import MAX_EVENTS, Event
-from spotrec_serving.items import ATTR_BODY, ATTR_PK, physical_key
+from spotrec_serving.items import ATTR_BODY, ATTR_PK
 from spotrec_serving.session_summary import Enrichment, apply_events, encode_summary
 from spotrec_serving.store import ItemStore, StoreError
 
@@ -185,9 +185,9 @@ class DynamoDBEventStore:
             return item_store.get_items(run_id, list(keys)), self.get_summary(session_id)
         from botocore.exceptions import BotoCoreError, ClientError
 
-        prefix = physical_key(run_id, "")
         items_table = item_store.table_name
         wanted = list(dict.fromkeys(keys))
+        logical_of = item_store.locate(run_id, wanted)  # incremental releases: parts.py
         request: dict[str, Any] = {
             self.table_name: {
                 "Keys": [{ATTR_PK: {"S": summary_pk(session_id)}}],
@@ -195,7 +195,7 @@ class DynamoDBEventStore:
             }
         }
         if wanted:
-            request[items_table] = {"Keys": [{ATTR_PK: {"S": prefix + key}} for key in wanted]}
+            request[items_table] = {"Keys": [{ATTR_PK: {"S": pk}} for pk in logical_of]}
         docs: dict[str, dict[str, Any]] = {}
         summary = None
         delays = backoff_delays()
@@ -204,7 +204,7 @@ class DynamoDBEventStore:
                 response = item_store.client.batch_get_item(RequestItems=request)
                 responses = response.get("Responses", {})
                 for item in responses.get(items_table, []):
-                    docs[item[ATTR_PK]["S"].removeprefix(prefix)] = parse_body(item, items_table)
+                    docs[logical_of[item[ATTR_PK]["S"]]] = parse_body(item, items_table)
                 for item in responses.get(self.table_name, []):
                     summary = json.loads(item[ATTR_BODY]["S"])
                 request = response.get("UnprocessedKeys") or {}

@@ -10,6 +10,11 @@ A request costs at most two round trips:
    ``UnprocessedKeys`` when throttled; those are retried with capped exponential backoff and
    full jitter, a bounded number of times, then a StoreError says so.
 
+An incrementally published release keeps unchanged items under older run ids; its META holds
+the part map saying which run holds which key (parts.py). The store learns a run's map from
+the META it reads (the release layer reads META first and caches it), so resolving keys costs
+no extra round trip; a key asked for before its run's META costs one GetItem, once per run.
+
 No network at import and no client until the first call, so importing the handler stays cheap.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,11 +33,13 @@ from spotrec_serving.config import (
     check_deadline,
     dynamodb_client_config,
 )
-from spotrec_serving.items import ATTR_BODY, ATTR_PK, ATTR_RUN_ID, CURRENT_KEY, physical_key
+from spotrec_serving.items import ATTR_BODY, ATTR_PK, ATTR_RUN_ID, CURRENT_KEY, META_KEY
+from spotrec_serving.parts import PartMap
 from spotrec_serving.store import MAX_KEYS_PER_CALL, NoReleaseError, StoreError
 
 DEFAULT_REGION = "us-east-1"
 ENDPOINT_ENV = "SPOTREC_ENDPOINT_URL"
+PART_MAP_CACHE = 8  # runs whose part maps are kept (as release.py keeps their META)
 MAX_UNPROCESSED_RETRIES = 8  # worst case ~ 0.05+0.1+...+1.0 s of sleeping before giving up
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 1.0
@@ -97,6 +105,8 @@ class DynamoDBStore:
         self._clock = clock
         self._cached_run: str | None = None
         self._cached_at = 0.0
+        self._part_maps: dict[str, PartMap] = {}
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
@@ -132,10 +142,10 @@ class DynamoDBStore:
             raise ValueError(f"get_items takes at most {MAX_KEYS_PER_CALL} keys per call")
         if not logical_keys:
             return {}
-        prefix = physical_key(run_id, "")
+        logical_of = self.locate(run_id, logical_keys)
         request = {
             self.table_name: {
-                "Keys": [{ATTR_PK: {"S": prefix + key}} for key in logical_keys],
+                "Keys": [{ATTR_PK: {"S": pk}} for pk in logical_of],
                 "ProjectionExpression": "#pk, #body",
                 "ExpressionAttributeNames": {"#pk": ATTR_PK, "#body": ATTR_BODY},
             }
@@ -145,8 +155,10 @@ class DynamoDBStore:
         while True:
             response = self._call("BatchGetItem", self.client.batch_get_item, RequestItems=request)
             for item in response.get("Responses", {}).get(self.table_name, []):
-                key = item[ATTR_PK]["S"].removeprefix(prefix)
+                key = logical_of[item[ATTR_PK]["S"]]
                 found[key] = parse_body(item, self.table_name)
+                if key == META_KEY and isinstance(found[key], dict):
+                    self.learn_parts(run_id, found[key])
             request = response.get("UnprocessedKeys") or {}
             if not request.get(self.table_name, {}).get("Keys"):
                 return found
@@ -158,6 +170,44 @@ class DynamoDBStore:
                     f"{self._max_retries} retries (table {self.table_name} is throttled)"
                 )
             self._sleep(delay)
+
+    def locate(self, run_id: str, logical_keys: Sequence[str]) -> dict[str, str]:
+        """{physical key: logical key} of one run's keys, through its part map (parts.py)."""
+        parts = self._part_maps.get(run_id)
+        if parts is None and any(key != META_KEY for key in logical_keys):
+            parts = self._read_parts(run_id)
+        if parts is None:
+            parts = PartMap(run_id)
+        return {parts.physical(key): key for key in logical_keys}
+
+    def learn_parts(self, run_id: str, meta: dict[str, Any]) -> None:
+        """Keep a run's part map, read from its META (immutable per run)."""
+        try:
+            parts = PartMap.from_meta(run_id, meta)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"release {run_id} has a corrupt part map") from exc
+        with self._lock:
+            self._part_maps[run_id] = parts
+            while len(self._part_maps) > PART_MAP_CACHE:
+                self._part_maps.pop(next(iter(self._part_maps)))
+
+    def _read_parts(self, run_id: str) -> PartMap | None:
+        response = self._call(
+            "GetItem",
+            self.client.get_item,
+            TableName=self.table_name,
+            Key={ATTR_PK: {"S": PartMap(run_id).physical(META_KEY)}},
+            ProjectionExpression="#body",
+            ExpressionAttributeNames={"#body": ATTR_BODY},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if not item:
+            return None  # no such run: every key is simply absent
+        meta = parse_body(item, self.table_name)
+        if isinstance(meta, dict):
+            self.learn_parts(run_id, meta)
+        return self._part_maps.get(run_id)
 
     def _call(self, operation: str, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -30,7 +30,10 @@ a release without it serves no artist routes (404) but everything else (spotrec_
 artists.py has the A# body; batch/spotrec/writers/artists.py how both are computed).
 
 A track is named inside packed items by its *catalogue index*, its row in the C# blocks (the
-order of tracks.parquet). Display fields live once per track, in T#.
+order of tracks.parquet, or, in an incremental DynamoDB publish, the previous release's order
+with new tracks appended and removed ones left as tombstones). Display fields live once per
+track, in T#. An incrementally published release may keep unchanged items under older run
+ids: META's ``parts`` map says where (parts.py); readers resolve keys through it.
 
 Packed bodies (little endian; u24 = 3-byte unsigned, so up to 16.7M tracks)
 --------------------------------------------------------------------------
@@ -49,7 +52,8 @@ JSON bodies
 - META: {"schema", "run_id", "created", "models", "default_model", "top_n", "depth",
          "genres", "tracks", "catalogue_blocks", "feature_ranges": {name: [lo, hi, integer]},
          "search_max_prefix", "search_cap", "search_leaf", "genre_list_size", "item_counts",
-         "expires_at" (DynamoDB only: the run's TTL; readers refuse the run after it)}
+         "expires_at" (DynamoDB only: the run's TTL; readers refuse the run after it),
+         "parts" (DynamoDB incremental releases only: parts.py)}
 - T:    {"track": summary (SUMMARY_FIELDS order), "features": {audio feature: exact value}}
 
 Session items (the feedback issue) are meant to live beside a run's keys as ``U#<session>``

@@ -163,7 +163,9 @@ def test_a_failed_republish_under_load_never_shows_a_mixed_release(published, bu
     data["run_id"] = "second-run"
     data.pop("version", None)
     manifest_module.write_manifest(second, data)
-    target = aws.Target(table=published, bucket="spotrec-it", workers=1)
+    # Same content as the current run: an incremental publish would carry every item, so
+    # write it in full to have writes to fail.
+    target = aws.Target(table=published, bucket="spotrec-it", workers=1, incremental=False)
     FailAfter(target.dynamodb, "BatchWriteItem", n=3)
     with pytest.raises(RuntimeError, match="injected failure"):
         aws.publish(second, target)

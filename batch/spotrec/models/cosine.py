@@ -89,6 +89,8 @@ class CosineModel:
         self.center = bool(center)
         self.mean = np.zeros(0, dtype=np.float32)
         self.scaler: FeatureScaler | None = None
+        self.reference_scaler: FeatureScaler | None = None  # the previous build's (fit keeps it
+        # while the catalogue's statistics barely moved: features.MAX_SCALER_DRIFT)
         self.genres: list[str] = []
         self.artists: list[str] = []
         self.artist_profiles = np.zeros((0, 0), dtype=np.float32)
@@ -119,7 +121,7 @@ class CosineModel:
 
     # --- EmbeddingModel ------------------------------------------------------------------------
     def fit(self, tracks: pd.DataFrame, *, seed: int = 0) -> Self:
-        self.scaler = FeatureScaler.fit(tracks)
+        self.scaler = FeatureScaler.fit(tracks, self.reference_scaler)
         self.genres = genre_vocabulary(tracks)
         style = self._style_blocks(tracks)
         # Artist profile = mean style of the artist's tracks (np.add.at over exploded artists).
@@ -192,5 +194,6 @@ class CosineModel:
             "audio_columns": list(AUDIO_PROFILE_COLUMNS),
             "n_genres": len(self.genres),
             "n_artists": len(self.artists),
+            "scaler": "previous build's" if self.scaler is self.reference_scaler else "fitted",
             "why": WEIGHTING_RATIONALE,
         }

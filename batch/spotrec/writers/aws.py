@@ -5,14 +5,18 @@ progress):
 
 1. verify the build directory against its manifest (build_files.load_build);
 2. copy its Parquet files, then its manifest, to s3://<bucket>/runs/<run_id>/ (SSE-S3);
-3. mark the run ``writing`` in its registry item, write every item of the run (BatchWriteItem,
-   25 at a time, unprocessed items retried with backoff + jitter), each with its TTL
-   (``expires_at`` = now + ``lifetime_days``), tallying items and a body digest per part;
+3. mark the run ``writing`` in its registry item; unless ``Target.incremental`` is off, plan
+   which parts of the release are unchanged since the current release and carry them
+   (incremental.py: a first pass digests the release, nothing is written); write every other
+   item (BatchWriteItem, 25 at a time, unprocessed items retried with backoff + jitter),
+   each with its TTL (``expires_at`` = now + ``lifetime_days``), tallying items and a body
+   digest per part; META carries the part map when anything was carried;
 4. verify: per-kind counts against the manifest (T = tracks, N#<model> = tracks for every
-   model) and META's item_counts; every item acknowledged; a random sample of items read
-   back (strongly consistent) and compared by body digest. No per-page GSI count queries;
-5. mark the run ``complete`` with its per-part tallies, then move CURRENT with a conditional
-   PutItem (release.py);
+   model) and META's item_counts; every item written or carried; a random sample of items
+   (carried ones under the run holding them) read back (strongly consistent) and compared by
+   body digest. No per-page GSI count queries;
+5. store the part digests in S3 for the next publish, mark the run ``complete``, then move
+   CURRENT with a conditional PutItem (release.py);
 6. retire the runs that fell out of the last ``keep``: their registry says ``expired``. That is
    O(1) per run: the items already carry their TTL, so nothing is written per item.
 
@@ -34,17 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from spotrec.errors import SpotrecError
-from spotrec.writers import build_files, dynamo_write, release, stack_template
+from spotrec.writers import build_files, dynamo_write, incremental, release, retire, stack_template
 from spotrec.writers.dynamo_write import PartTally, PublishError, Sampler
 from spotrec.writers.items import item_kind
 from spotrec.writers.progress import Progress
-from spotrec_serving.items import META_KEY
+from spotrec_serving.items import ATTR_BODY, META_KEY
 
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEP = 3
 DEFAULT_LIFETIME_DAYS = 90  # a run's items expire this long after its publish (DynamoDB TTL)
-RENEW_WARNING_DAYS = 30  # warn when the served run expires sooner than this
 READ_BACK_SAMPLE = 500  # items read back after the writes (5 BatchGetItem calls)
 
 ReleaseItems = Iterable[tuple[str, dict[str, Any]]]
@@ -55,6 +58,7 @@ class PublishResult:
     run_id: str
     action: str  # "published" | "already-current" | "rolled-back"
     items_written: int = 0
+    items_carried: int = 0  # unchanged items left under the run that already holds them
     write_retries: int = 0
     uploaded: bool = False
     previous: list[str] = field(default_factory=list)
@@ -78,6 +82,8 @@ class Target:
     sleep: Callable[[float], None] = time.sleep
     lifetime_days: int = DEFAULT_LIFETIME_DAYS
     read_back: int = READ_BACK_SAMPLE
+    incremental: bool = True  # carry unchanged parts from the current release (incremental.py)
+    refresh_days: float = DEFAULT_LIFETIME_DAYS / 2  # rewrite parts whose holder expires sooner
 
     def __post_init__(self) -> None:
         from spotrec_serving.dynamodb_store import make_client
@@ -142,56 +148,6 @@ def _verify_read_back(target: Target, sample: dict[str, bytes], run_id: str) -> 
         )
 
 
-def _expire_retired(target: Target, pointer: release.Pointer) -> list[str]:
-    """O(1) per run: the items carry their TTL from the publish; only the registry changes.
-    Best effort: the release is already live; a failure here is retried next publish."""
-    expired = []
-    with Progress("expiry: retire runs", total=len(pointer.retired), unit="runs") as progress:
-        for run_id in pointer.retired:
-            registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
-            progress.update()
-            if registry.get("state") == "expired":
-                continue
-            try:
-                release.write_registry(
-                    target.dynamodb,
-                    target.table,
-                    run_id,
-                    "expired",
-                    expires_at=registry.get("expires_at"),
-                    items=registry.get("items"),
-                )
-                expired.append(run_id)
-            except Exception as exc:
-                log.warning(
-                    "could not retire run %s yet (%s); will retry next publish", run_id, exc
-                )
-    return expired
-
-
-def _warn_if_expiring(target: Target, run_id: str | None) -> None:
-    if not run_id:
-        return
-    registry = release.read_registry(target.dynamodb, target.table, run_id) or {}
-    expires_at = registry.get("expires_at")
-    if expires_at and expires_at - time.time() < RENEW_WARNING_DAYS * 86400:
-        log.warning(
-            "run %s expires in %.0f days (DynamoDB TTL): publish a new build before then, "
-            "or rerun this publish with --renew",
-            run_id,
-            (expires_at - time.time()) / 86400,
-        )
-
-
-def _still_retiring(target: Target, pointer: release.Pointer) -> release.Pointer:
-    pending = []
-    for run_id in pointer.retired:  # a registry gone (its TTL passed) is a finished retirement
-        state = (release.read_registry(target.dynamodb, target.table, run_id) or {}).get("state")
-        if state not in (None, "expired"):
-            pending.append(run_id)
-    return release.Pointer(pointer.run_id, pointer.revision, pointer.previous, pending)
-
-
 def publish(
     build_dir: Path,
     target: Target,
@@ -221,27 +177,56 @@ def publish(
     result.phase_seconds["upload"] = time.monotonic() - phase
     if read.run_id == run_id and registry.get("state") == "complete" and not renew:
         result.action, result.previous = "already-current", read.previous
-        _warn_if_expiring(target, run_id)
+        retire.warn_if_expiring(target, run_id)
         result.seconds = time.monotonic() - started
         return result
 
-    if items is None:
+    expires_at = release.expiry_time(target.lifetime_days * 86400)
+    previous = None
+    if target.incremental and not renew and read.run_id and read.run_id != run_id:
+        previous = incremental.read_previous(
+            target.dynamodb, target.table, target.s3, target.bucket, read.run_id
+        )
+    source = None if items is None else list(items)  # an incremental publish reads it twice
+
+    def generate() -> ReleaseItems:
+        if source is not None:
+            return iter(source)
         from spotrec.writers.items import iter_release_items
 
-        items = iter_release_items(build_dir)
+        if previous is None or not previous.ids:
+            return iter_release_items(build_dir)
+        return iter_release_items(build_dir, order=previous.ids)
+
+    plan = None
+    if previous is not None:
+        phase = time.monotonic()
+        with Progress("plan: digest the release"):
+            first = incremental.digest_pass(generate())
+        plan = incremental.plan(run_id, first, previous, expires_at, target.refresh_days)
+        result.phase_seconds["plan"] = time.monotonic() - phase
+    digests = incremental.ReleaseDigests()
     counts: Counter[str] = Counter()
     declared: dict[str, int] = {}
-    expires_at = release.expiry_time(target.lifetime_days * 86400)
     sampler, tally = Sampler(target.read_back), PartTally()
+    carried = 0
 
     def wire_items() -> Iterator[dict[str, Any]]:
-        for logical_key, body in items:
+        nonlocal carried
+        for logical_key, body in generate():
             counts[item_kind(logical_key)] += 1
             if logical_key == META_KEY:
                 declared.update(body.get("item_counts") or {})
-                body = {**body, "expires_at": expires_at}
-            item = dynamo_write.to_dynamo_item(run_id, logical_key, body, expires_at)
-            sampler.offer(item)
+                body = {**body, "expires_at": plan.release_expires_at if plan else expires_at}
+                if plan and plan.meta_parts():
+                    body["parts"] = plan.meta_parts()
+            holder = plan.holder(logical_key) if plan else run_id
+            item = dynamo_write.to_dynamo_item(holder, logical_key, body, expires_at)
+            digests.add(logical_key, next(iter(item[ATTR_BODY].values())))
+            sampler.offer(item)  # carried items too: the read-back checks they are still there
+            if holder != run_id:
+                carried += 1
+                continue
             yield item
 
     def acknowledged(batch: list[dict[str, Any]]) -> None:
@@ -265,11 +250,15 @@ def publish(
     result.phase_seconds["writes"] = time.monotonic() - phase
     phase = time.monotonic()
     _check_counts(build, counts, declared)
-    if written != sum(counts.values()) or sum(tally.counts) != written:
+    if written + carried != sum(counts.values()) or sum(tally.counts) != written:
         raise PublishError(
-            f"run {run_id}: {sum(counts.values())} items generated, {written} acknowledged; "
-            "CURRENT not moved"
+            f"run {run_id}: {sum(counts.values())} items generated, {carried} carried, "
+            f"{written} acknowledged; CURRENT not moved"
         )
+    if plan is not None and not incremental.same_release(plan, digests):
+        raise PublishError(f"run {run_id}: the release changed between its two passes")
+    plan = plan or incremental.plan(run_id, digests, None, expires_at, target.refresh_days)
+    digests_sha256 = incremental.save_digests(target.s3, target.bucket, plan)
     _verify_read_back(target, sampler.sample, run_id)
     result.phase_seconds["verify"] = time.monotonic() - phase
     release.write_registry(
@@ -283,22 +272,26 @@ def publish(
         counts=dict(counts),
         parts=tally.as_dict(),
         manifest_sha256=build.manifest_sha256,
+        carried=carried,
+        release_expires_at=plan.release_expires_at,
+        part_digests_sha256=digests_sha256,
     )
     phase = time.monotonic()
     with Progress("pointer: move CURRENT", total=1, unit="moves") as progress:
-        new = release.promoted(_still_retiring(target, read), run_id, keep)
+        new = release.promoted(retire.still_retiring(target, read), run_id, keep)
         release.move_pointer(target.dynamodb, target.table, read, new, "publish")
         progress.update()
     result.phase_seconds["pointer"] = time.monotonic() - phase
     log.info("CURRENT -> %s (previous %s)", run_id, new.previous)
     result.items_written, result.write_retries, result.previous = written, retries, new.previous
+    result.items_carried = carried
     result.read_back, result.bytes_written, result.expires_at = (
         len(sampler.sample),
         tally.bytes,
         expires_at,
     )
     phase = time.monotonic()
-    result.expired_runs = _expire_retired(target, new)
+    result.expired_runs = retire.expire_retired(target, new)
     result.phase_seconds["expiry"] = time.monotonic() - phase
     result.seconds = time.monotonic() - started
     return result
@@ -309,7 +302,7 @@ def rollback(target: Target) -> PublishResult:
     started = time.monotonic()
     ensure_resources(target, None, create_missing=False)
     read = release.read_pointer(target.dynamodb, target.table)
-    new = release.rolled_back(_still_retiring(target, read))
+    new = release.rolled_back(retire.still_retiring(target, read))
     registry = release.read_registry(target.dynamodb, target.table, new.run_id) or {}
     if registry.get("state") != "complete":
         raise SpotrecError(
@@ -318,6 +311,6 @@ def rollback(target: Target) -> PublishResult:
     release.move_pointer(target.dynamodb, target.table, read, new, "rollback")
     log.info("CURRENT %s -> %s (rollback)", read.run_id, new.run_id)
     result = PublishResult(new.run_id, "rolled-back", previous=new.previous)
-    result.expired_runs = _expire_retired(target, new)
+    result.expired_runs = retire.expire_retired(target, new)
     result.seconds = time.monotonic() - started
     return result

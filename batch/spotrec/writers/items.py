@@ -49,6 +49,7 @@ from spotrec.writers.release_catalogue import (
     load_release_catalogue,
     read_release_manifest,
 )
+from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order, is_live
 from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
 from spotrec_serving.catalogue import feature_codes, pack_block
 from spotrec_serving.items import (
@@ -118,13 +119,25 @@ def genre_list(
     return chosen, [round(in_degree[i] / top, 6) if top else 0.0 for i in chosen]
 
 
+def live_feature_ranges(catalogue: ReleaseCatalogue) -> dict[str, list]:
+    """META feature_ranges over the catalogue's tracks (tombstones left out)."""
+    rows = catalogue.tunable_rows()
+    return feature_ranges([row for row, i in zip(rows, catalogue.ids, strict=True) if is_live(i)])
+
+
 def catalogue_items(catalogue: ReleaseCatalogue) -> Iterator[tuple[str, bytes]]:
-    """The C# blocks: id, song key and feature codes of every track (catalogue.py)."""
+    """The C# blocks: id, song key and feature codes of every track (catalogue.py); a
+    tombstone's codes are 0 (no list names it)."""
     rows, songs = catalogue.tunable_rows(), catalogue.song_keys()
-    ranges = feature_ranges(rows)
+    ranges = live_feature_ranges(catalogue)
+    silent = [0] * len(FEATURES)
     for block, start in enumerate(range(0, len(catalogue.ids), CATALOGUE_BLOCK)):
         stop = start + CATALOGUE_BLOCK
-        codes = [feature_codes(row, ranges) for row in rows[start:stop]]
+        ids = catalogue.ids[start:stop]
+        codes = [
+            feature_codes(row, ranges) if is_live(track_id) else silent
+            for row, track_id in zip(rows[start:stop], ids, strict=True)
+        ]
         yield catalogue_key(block), pack_block(catalogue.ids[start:stop], songs[start:stop], codes)
 
 
@@ -138,6 +151,8 @@ def model_items(
 ) -> Iterator[tuple[str, bytes]]:
     """N# (one per track, first `depth` neighbours) and G# items of one model."""
     for i, track_id in enumerate(catalogue.ids):
+        if not is_live(track_id):
+            continue
         indexes, scores = table.neighbours_of(i)
         yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
     in_degree = list(table.in_degree)
@@ -206,10 +221,13 @@ def assemble_release(
             yield key, body
 
     yield from counted(catalogue_items(catalogue))
+    live = 0
     for i, track_id in enumerate(catalogue.ids):
-        body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
-        yield track_key(track_id), body
-    counts["T"] = len(catalogue.ids)
+        if is_live(track_id):
+            live += 1
+            body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
+            yield track_key(track_id), body
+    counts["T"] = live
     for model, load in tables.items():
         table = load()
         yield from counted(model_items(model, table, catalogue, members, genre_list_size, depth))
@@ -232,9 +250,9 @@ def assemble_release(
             "models": list(tables),
             "depth": depth,
             "genres": sorted(members),
-            "tracks": len(catalogue.ids),
+            "tracks": live,
             "catalogue_blocks": counts.get("C", 0),
-            "feature_ranges": feature_ranges(catalogue.tunable_rows()),
+            "feature_ranges": live_feature_ranges(catalogue),
             "features": list(FEATURES),
             "search_max_prefix": search_max_prefix,
             "search_cap": search_cap,
@@ -254,11 +272,19 @@ def iter_release_items(
     search_cap: int = DEFAULT_SEARCH_CAP,
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
     depth: int = DEFAULT_DEPTH,
+    order: list[str] | None = None,
 ) -> Iterator[tuple[str, dict | bytes]]:
-    """Every item of the build's release, lazily; META last (see the module docstring)."""
+    """Every item of the build's release, lazily; META last (see the module docstring).
+    ``order``: the previous release's catalogue ids, to number tracks as it did
+    (release_order.py; an incremental publish passes it)."""
     manifest = read_release_manifest(build_dir)
     models = list(manifest["models"])
     catalogue = load_release_catalogue(build_dir)
+    if order is not None:
+        carried = carry_order(catalogue, order)
+        if carried is None:
+            log.info("over %.0f%% tombstones: numbering tracks afresh", 100 * MAX_TOMBSTONE_SHARE)
+        catalogue = carried or catalogue
 
     def loader(model: str) -> Callable[[], NeighbourLists]:
         path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"

@@ -31,7 +31,10 @@ def aws_env(monkeypatch):
     monkeypatch.delenv("SPOTREC_TABLE", raising=False)
     monkeypatch.delenv("SPOTREC_BUCKET", raising=False)
     # The items of a hand-made build (the real iter_release_items reads Parquet).
+    import spotrec.writers.items as real_items
+
     fake = types.ModuleType("spotrec.writers.items")
+    fake.__dict__.update({k: v for k, v in vars(real_items).items() if not k.startswith("__")})
     fake.iter_release_items = lambda build_dir: hand_made_items(build_dir.name, TRACKS)
     monkeypatch.setitem(__import__("sys").modules, "spotrec.writers.items", fake)
     with mock_aws():

@@ -90,7 +90,8 @@ def test_publish_writes_s3_then_items_then_moves_current(target, tmp_path):
     }
     assert len(run_items(target, "run-a")) == 1 + 2 * TRACKS
     keys = [k for k in uploads if k]
-    assert keys[-1] == "runs/run-a/manifest.json"  # manifest last
+    assert keys[-1] == "runs/run-a/part_digests.json"  # after the items (incremental.py)
+    assert keys[-2] == "runs/run-a/manifest.json"  # the build's manifest after its files
     assert set(keys) >= {"runs/run-a/tracks.parquet", "runs/run-a/neighbours/cosine.parquet"}
     for key in set(keys):
         head = target.s3.head_object(Bucket=BUCKET, Key=key)

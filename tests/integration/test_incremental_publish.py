@@ -1,0 +1,246 @@
+"""Incremental publish on a moto server over HTTP: release A, then A changed by ~1% (4 tracks
+added, 2 removed; built with --previous A) published incrementally. Answers equal a full
+publish of the changed build; only the parts whose content changed are written; a reader
+pinned to A sees only A's items, during the publish and after; rollback serves A again."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import os
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import boto3
+import pytest
+
+from aws_support import REGION, TEMPLATE, moto_server
+from serve_support import serving
+
+pytestmark = pytest.mark.integration
+
+BASE_URL = "https://api.example.test/v1stage"
+BUCKET = "spotrec-inc"
+
+
+def run_command(module_name: str, argv: list[str]) -> int:
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv))
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> dict[str, Path]:
+    """Build A (400 synthetic tracks) and build B: A minus 2 tracks plus 4 new ones."""
+    root = tmp_path_factory.mktemp("incremental")
+    base, extra, grown = root / "a.csv", root / "extra.csv", root / "b.csv"
+    assert run_command("spotrec.data.synth", ["--out", str(base), "--tracks", "400"]) == 0
+    argv = ["--out", str(extra), "--tracks", "20", "--seed", "7"]
+    assert run_command("spotrec.data.synth", argv) == 0
+    with open(base, newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    with open(extra, newline="") as handle:
+        _, *extra_rows = list(csv.reader(handle))
+    new_ids = list(dict.fromkeys(row[header.index("track_id")] for row in extra_rows))[:4]
+    added = [row for row in extra_rows if row[header.index("track_id")] in new_ids]
+    removed = {rows[100][header.index("track_id")], rows[200][header.index("track_id")]}
+    kept = [row for row in rows if row[header.index("track_id")] not in removed]
+    with open(grown, "w", newline="") as handle:
+        csv.writer(handle).writerows([header, *kept, *added])
+    out = {"a": root / "a", "b": root / "b"}
+    for name, data, extra_args in (("a", base, []), ("b", grown, ["--previous", str(out["a"])])):
+        argv = ["--data", str(data), "--out", str(out[name]), "--models", "cosine"]
+        assert run_command("spotrec.build", argv + extra_args) == 0
+    return out
+
+
+def target(table: str, **kwargs):
+    from spotrec.writers import aws
+
+    return aws.Target(table=table, bucket=BUCKET, workers=2, **kwargs)
+
+
+def publish(build: Path, table: str, **kwargs):
+    from spotrec.writers import aws
+
+    return aws.publish(build, target(table, **kwargs), create_missing=True, template_path=TEMPLATE)
+
+
+def run_id(build: Path) -> str:
+    return json.loads((build / "manifest.json").read_text())["run_id"]
+
+
+def paths_for(builds: dict[str, Path]) -> list[str]:
+    import pyarrow.parquet as pq
+
+    ids_a = pq.read_table(builds["a"] / "tracks.parquet")["track_id"].to_pylist()
+    ids_b = pq.read_table(builds["b"] / "tracks.parquet")["track_id"].to_pylist()
+    genre = pq.read_table(builds["b"] / "tracks.parquet")["genres"][0].as_py()[0]
+    new = [i for i in ids_b if i not in set(ids_a)]
+    gone = [i for i in ids_a if i not in set(ids_b)]
+    assert len(new) == 4 and len(gone) == 2
+    return [
+        f"/v1/recommendations?seed_tracks={','.join(ids_b[:5])}&limit=30",
+        f"/v1/recommendations?seed_tracks={new[0]},{ids_b[50]}&limit=20",
+        f"/v1/recommendations?seed_tracks={ids_b[300]}&min_energy=0.3&limit=10",
+        f"/v1/recommendations?seed_genres={genre}&limit=5",
+        f"/v1/tracks?ids={','.join([*new[:2], *ids_b[10:13]])}",
+        f"/v1/tracks/{gone[0]}",  # removed in B: 404 there
+        "/v1/search?q=a&type=track&limit=10",
+        "/v1/recommendations/available-genre-seeds",
+    ]
+
+
+@contextmanager
+def store_env(**values: str) -> Iterator[None]:
+    names = ["SPOTREC_TABLE", "SPOTREC_STORE", "SPOTREC_BASE_URL", "SPOTREC_CURRENT_TTL_SECONDS"]
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def answers(paths: list[str], *, table: str | None = None, build: Path | None = None) -> list:
+    from spotrec import server as srv
+
+    env = {"SPOTREC_BASE_URL": BASE_URL, "SPOTREC_CURRENT_TTL_SECONDS": "0"}
+    if table:
+        env["SPOTREC_TABLE"] = table
+    out = []
+    with store_env(**env), serving(srv.make_server(str(build) if build else None, port=0)) as s:
+        for path in paths:
+            try:
+                with urllib.request.urlopen(s.url + path, timeout=30) as response:
+                    out.append((response.status, json.loads(response.read())))
+            except urllib.error.HTTPError as exc:
+                out.append((exc.code, json.loads(exc.read())))
+    return out
+
+
+def stored_keys(table: str, run: str) -> set[str]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    keys: set[str] = set()
+    for page in client.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk"):
+        keys.update(i["pk"]["S"] for i in page["Items"] if i["pk"]["S"].startswith(run + "#"))
+    keys.discard(f"{run}#RELEASE")
+    return keys
+
+
+def expected_writes(build_a: Path, build_b: Path) -> set[str]:
+    """Logical keys of B that must be written: every key of a part whose content differs from
+    A's (items compared one by one, B numbered in A's order; parts per kind, about one per
+    item of A), and META."""
+    from spotrec.writers.incremental import fresh_count
+    from spotrec.writers.items import encode_body, iter_release_items
+    from spotrec.writers.release_catalogue import load_release_catalogue
+    from spotrec_serving.parts import kind_of, part_of
+
+    items_a = [(k, encode_body(k, b)) for k, b in iter_release_items(build_a) if k != "META"]
+    order = load_release_catalogue(build_a).ids
+    items_b = [
+        (k, encode_body(k, b)) for k, b in iter_release_items(build_b, order=order) if k != "META"
+    ]
+    sizes = Counter(kind_of(k) for k, _ in items_a)
+
+    def parts(items) -> dict[tuple, set]:
+        grouped: dict[tuple, set] = {}
+        for key, stored in items:
+            place = (kind_of(key), part_of(key, fresh_count(sizes[kind_of(key)])))
+            grouped.setdefault(place, set()).add((key, stored))
+        return grouped
+
+    old, new = parts(items_a), parts(items_b)
+    changed = {p for p in new if new[p] != old.get(p)}
+    return {"META"} | {key for p in changed for key, _ in new[p]}
+
+
+def test_incremental_publish(endpoint, builds):
+    from spotrec.writers import aws
+    from spotrec.writers.items import iter_release_items
+    from spotrec_serving.dynamodb_store import DynamoDBStore
+
+    run_a, run_b = run_id(builds["a"]), run_id(builds["b"])
+    assert run_a != run_b
+    paths = paths_for(builds)
+    first = publish(builds["a"], "inc")
+    assert first.items_carried == 0
+
+    # A reader that read CURRENT before the publish keeps it (a long pointer TTL).
+    pinned = DynamoDBStore("inc", current_ttl_seconds=3600)
+    assert pinned.current_run() == run_a
+    sample = [key for key, _ in iter_release_items(builds["a"]) if key != "META"][::37][:90]
+    expected_a = dict(pinned.get_items(run_a, sample))
+    assert len(expected_a) == len(sample)
+    seen_during: list[dict] = []
+
+    def read_while_writing(**_) -> None:
+        if len(seen_during) < 3:  # after each of the first BatchWriteItem calls of B
+            seen_during.append(pinned.get_items(pinned.current_run(), sample))
+
+    inc_target = target("inc")
+    inc_target.dynamodb.meta.events.register(
+        "after-call.dynamodb.BatchWriteItem", read_while_writing
+    )
+    second = aws.publish(builds["b"], inc_target)
+    assert len(seen_during) >= 3 and all(seen == expected_a for seen in seen_during)
+    assert pinned.get_items(pinned.current_run(), sample) == expected_a  # still pinned to A
+
+    # Only the changed parts were written, each exactly once; the rest was carried.
+    written = {key.removeprefix(run_b + "#") for key in stored_keys("inc", run_b)}
+    assert written == expected_writes(builds["a"], builds["b"])
+    assert second.items_written == len(written)
+    total = sum(1 for _ in iter_release_items(builds["b"]))
+    assert second.items_carried == total - len(written) > 0
+    kinds = Counter(key.split("#")[0] for key in written)
+    # the 4 new tracks, plus kept tracks sharing a part with a new or removed one (~1 a part)
+    assert 4 <= kinds["T"] <= 20
+    assert 0 < kinds["N"] < 400  # lists that gained a new track or lost a removed one
+
+    # Same answers as a full publish of B (another table) and as B's SQLite store.
+    full = publish(builds["b"], "full", incremental=False)
+    assert full.items_carried == 0 and full.items_written == total
+    from_incremental = answers(paths, table="inc")
+    assert [status for status, _ in from_incremental] == [200] * 5 + [404, 200, 200]
+    assert from_incremental == answers(paths, table="full")
+    assert from_incremental == answers(paths, build=builds["b"])
+
+    # Rollback serves A again, whole.
+    rolled = aws.rollback(target("inc"))
+    assert rolled.run_id == run_a
+    paths_a = paths[:1] + paths[3:]
+    assert answers(paths_a, table="inc") == answers(paths_a, build=builds["a"])
+
+
+def test_a_carried_part_whose_run_expires_soon_is_rewritten(endpoint, builds):
+    """Carried items keep the TTL of the publish that wrote them: a holder closer to expiry
+    than refresh_days is not carried (its parts are rewritten), so the release never expires
+    early. With refresh_days past the lifetime nothing can be carried."""
+    from spotrec.writers.items import iter_release_items
+
+    publish(builds["a"], "refresh")
+    result = publish(builds["b"], "refresh", refresh_days=100)
+    total = sum(1 for _ in iter_release_items(builds["b"]))
+    assert result.items_carried == 0 and result.items_written == total
+    meta = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName="refresh", Key={"pk": {"S": f"{run_id(builds['b'])}#META"}}
+    )["Item"]
+    assert "parts" not in json.loads(meta["body"]["S"])
