@@ -39,9 +39,10 @@ rank, at the cost of one more read. Targets re-rank the merged pool (tuning.rera
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from spotrec_serving import pools
 from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
@@ -82,6 +83,9 @@ class SeedList:
     pool_size: int
     candidates: list[tuple[float, Candidate]]
     weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
+    # pools.py: the genre fallback, filled only when the request runs short (after candidates)
+    fallback: list[tuple[float, Candidate]] = field(default_factory=list)
+    fallback_pool: int = 0  # fallback entries before filtering (counted in the seed object)
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
@@ -100,7 +104,7 @@ def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
     result: Ranked = []
     for _ in range(per_seed):
         for index, seed_list in enumerate(seed_lists):
-            candidates = seed_list.candidates
+            candidates = seed_list.candidates + seed_list.fallback  # fallback after the list
             while positions[index] < len(candidates):
                 score, summary = candidates[positions[index]]
                 positions[index] += 1
@@ -220,14 +224,15 @@ def recommend(
     tuning = request.tuning
     # Tuned: merge deeper than `limit`, so re-ranking and exact checks can reach further down.
     depth = MAX_RESULTS if tuning.active else request.limit
-    summary = None
+    summary, pool_plan = None, pools.NO_POOLS
     if request.session_id and event_store is not None:
         # events: the session summary comes in the same store read (session.py)
         from spotrec_serving import session
 
         docs, summary = session.fetch(store, event_store, release.run_id, keys, request.session_id)
-    else:
-        docs = fetch_items(store, release.run_id, keys)
+    else:  # the seeds' fallback pools (if the request may run short) come in the same read
+        pool_plan = pools.plan(store, release, catalogue, request)
+        docs = fetch_items(store, release.run_id, keys + pool_plan.keys)
     seed_lists = _seed_lists(seeds, docs, catalogue)
     apply_filters(seed_lists, catalogue, tuning)
     if request.per_seed is not None and tuning.targets:
@@ -236,11 +241,21 @@ def recommend(
     if summary is not None:
         picked = session.react(seed_lists, summary, catalogue, depth, request.per_seed)
     elif request.per_seed is not None:
+        if any(len(s.candidates) < request.per_seed for s in seed_lists) and pool_plan.per_seed:
+            pools.deepen(seed_lists, pool_plan, docs, catalogue, tuning, keys)  # runs short
+            for seed_list in seed_lists:
+                seed_list.fallback = rerank(seed_list.fallback, catalogue_features, tuning)
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, depth)
     if request.per_seed is None:
         picked = rerank(picked, catalogue_features, tuning)
+        if len(picked) < request.limit and pool_plan.per_seed:  # runs short: the fallback tier
+            pools.deepen(seed_lists, pool_plan, docs, catalogue, tuning, keys)
+            room = depth - len(picked)
+            picked += pools.fallback_tier(
+                seed_lists, pool_plan, picked, room, tuning, catalogue_features
+            )
     limit = len(picked) if request.per_seed is not None else request.limit
     chosen = pick_exact(store, release.run_id, picked, limit, tuning)
     return _response(base_url, seed_lists, chosen)
@@ -257,8 +272,8 @@ def _response(base_url: str, seed_lists: list[SeedList], chosen: list[tuple[floa
                 s.seed_id,
                 s.seed_type,
                 track_href(base_url, s.seed_id) if s.seed_type == "TRACK" else None,
-                s.pool_size,
-                len(s.candidates),
+                s.pool_size + s.fallback_pool,
+                len(s.candidates) + len(s.fallback),
             )
             for s in seed_lists
         ],

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from spotrec import schema
+from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items
 from spotrec.writers.release_catalogue import (
     NeighbourTable,
     ReleaseCatalogue,
@@ -167,10 +168,14 @@ def assemble_release(
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
     depth: int = DEFAULT_DEPTH,
     search_leaf: int = DEFAULT_SEARCH_LEAF,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> Iterator[tuple[str, dict | bytes]]:
-    """Every item of a release, META last; `tables` loads one model's lists at a time."""
+    """Every item of a release, META last; `tables` loads one model's lists at a time;
+    `pool_size` 0 writes no fallback pools (writers/pools.py)."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
+    if pool_size < 0:
+        raise ValueError(f"pool_size must be at least 0, got {pool_size}")
     members = catalogue.genre_members()
     counts: dict[str, int] = {}
 
@@ -188,6 +193,8 @@ def assemble_release(
         table = load()
         yield from counted(model_items(model, table, catalogue, members, genre_list_size, depth))
         del table  # free the model's arrays before the next model is read
+    if pool_size:
+        yield from counted(pool_items(catalogue, members, pool_size))
     index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
     for prefix in sorted(index):
         total, kept = index[prefix]
@@ -210,6 +217,8 @@ def assemble_release(
             "search_cap": search_cap,
             "search_leaf": search_leaf,
             "genre_list_size": genre_list_size,
+            "fallback_pool_size": pool_size,  # P#/GC# items (spotrec_serving/pools.py)
+            "genre_code_blocks": genre_code_blocks(len(catalogue.ids)) if pool_size else 0,
             "item_counts": counts,
         },
     )
@@ -223,6 +232,7 @@ def iter_release_items(
     search_cap: int = DEFAULT_SEARCH_CAP,
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
     depth: int = DEFAULT_DEPTH,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> Iterator[tuple[str, dict | bytes]]:
     """Every item of the build's release, lazily; META last (see the module docstring)."""
     manifest = read_release_manifest(build_dir)
@@ -248,6 +258,7 @@ def iter_release_items(
         search_cap=search_cap,
         genre_list_size=genre_list_size,
         depth=depth,
+        pool_size=pool_size,
     )
 
 
@@ -256,6 +267,7 @@ def count_items(
     *,
     search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
     search_cap: int = DEFAULT_SEARCH_CAP,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> dict[str, int]:
     """Items per kind that iter_release_items yields for this build, without encoding them."""
     manifest = read_release_manifest(build_dir)
@@ -266,5 +278,9 @@ def count_items(
         counts[f"N#{model}"] = len(catalogue.ids)
         counts[f"G#{model}"] = genres
     counts["S"] = len(build_search_index(catalogue, search_max_prefix, search_cap))
+    if pool_size and genres:  # the fallback pools (writers/pools.py), one per genre
+        counts["P"] = genres
+    if pool_size and catalogue.ids:
+        counts["GC"] = genre_code_blocks(len(catalogue.ids))
     counts["META"] = 1
     return counts
