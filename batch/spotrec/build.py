@@ -52,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--interactions; later stages default to the train stage's models)",
     )
     parser.add_argument("--top-n", type=int, default=schema.DEFAULT_TOP_N)
+    parser.add_argument(
+        "--listening-top-n",
+        type=int,
+        default=schema.DEFAULT_LISTENING_TOP_N,
+        help="list depth of the listening models, colistening and hybrid (default "
+        f"{schema.DEFAULT_LISTENING_TOP_N}; never below --top-n)",
+    )
     parser.add_argument("--holdout-artists", type=Path, help="file: one artist name per line")
     parser.add_argument(
         "--max-reject-share",
@@ -186,6 +193,7 @@ def config_from_args(args: argparse.Namespace):
         data=Path(args.data) if args.data else None,
         models=parse_models(args.models, listening=listening),
         top_n=args.top_n,
+        listening_top_n=args.listening_top_n,
         holdout_artists=args.holdout_artists,
         max_reject_share=args.max_reject_share,
         seed=args.seed,

@@ -37,6 +37,7 @@ class BuildConfig:
     data: Path | None = None
     models: tuple[str, ...] | None = None
     top_n: int = schema.DEFAULT_TOP_N
+    listening_top_n: int = schema.DEFAULT_LISTENING_TOP_N  # colistening/hybrid list depth
     holdout_artists: Path | None = None
     max_reject_share: float = 0.01
     seed: int = 0
@@ -90,7 +91,14 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
         neighbours_stage(out, models, config.top_n, config.shard, timer, config.search)
     manifest = None
     if config.stage in ("all", "finish"):
-        manifest = finish_stage(out, models, config.top_n, timer, write_store=config.write_store)
+        manifest = finish_stage(
+            out,
+            models,
+            config.top_n,
+            timer,
+            write_store=config.write_store,
+            listening_top_n=max(config.top_n, config.listening_top_n),
+        )
     return manifest, timer.total()
 
 
@@ -264,7 +272,13 @@ def _write_lists(
 
 
 def finish_stage(
-    out: Path, models: list[str], top_n: int, timer: StageTimer, *, write_store: bool = True
+    out: Path,
+    models: list[str],
+    top_n: int,
+    timer: StageTimer,
+    *,
+    write_store: bool = True,
+    listening_top_n: int | None = None,
 ) -> dict[str, Any]:
     from spotrec.neighbour_files import read_report
     from spotrec.selection import evaluate_models
@@ -294,7 +308,8 @@ def finish_stage(
         from spotrec.listening_build import listening_lists
 
         with timer.stage("colistening"):
-            made = listening_lists(out, models, content_lists, _song_codes(tracks), top_n)
+            depth = listening_top_n or top_n  # deeper than content's (schema.py says why)
+            made = listening_lists(out, models, content_lists, _song_codes(tracks), depth)
             for name, (indices, scores) in made.items():
                 lists[name] = _write_lists(out, name, track_ids, indices, scores)
     with timer.stage("evaluate"):
@@ -310,6 +325,7 @@ def finish_stage(
         "models": models,
         "default_model": default_model,
         "top_n": top_n,
+        "listening_top_n": listening_top_n or top_n,
         "synthetic": state.get("synthetic", False),
         "model_summaries": state["model_summaries"],
         "neighbour_search": search,
