@@ -50,7 +50,7 @@ from spotrec_serving.items import TrackSummary, genre_key, neighbours_key, track
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
-from spotrec_serving.tuned_pool import apply_filters, exact_features
+from spotrec_serving.tuned_pool import apply_filters, certainly_passes, exact_features
 from spotrec_serving.tuning import NO_TUNING, Tuning, rerank, satisfies
 from spotrec_serving.validation import MAX_SEEDS
 
@@ -162,17 +162,28 @@ def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[f
 
 
 def pick_exact(
-    store: ItemStore, run_id: str, ranked: Ranked, limit: int, tuning: Tuning
+    store: ItemStore,
+    run_id: str,
+    ranked: Ranked,
+    limit: int,
+    tuning: Tuning,
+    catalogue: Catalogue | None = None,
 ) -> list[tuple[float, dict]]:
-    """The first ``limit`` of ``ranked`` whose exact T# values pass every filter; reads the next
-    ones only when a picked track failed (within the quantisation bound of a filter's edge)."""
+    """The first ``limit`` of ``ranked`` whose exact T# values pass every filter. With the
+    catalogue, one read takes every uncertain track (within the quantisation bound of a
+    filter's edge) on the way to ``limit`` certain ones, so a next read is needed only when
+    uncertain tracks truly fail (or past 100 keys)."""
     if not tuning.filters:
         return picked_tracks(store, run_id, ranked[:limit])
+    sure = certainly_passes(catalogue, tuning) if catalogue is not None else None
     chosen: list[tuple[float, dict]] = []
     start = 0
     while len(chosen) < limit and start < len(ranked):
-        batch = ranked[start : start + min(MAX_RESULTS, limit - len(chosen))]
-        start += len(batch)
+        need, stop = limit - len(chosen), start
+        while stop < len(ranked) and need > 0 and stop - start < MAX_RESULTS:
+            need -= 1 if sure is None or sure(ranked[stop][1].index) else 0
+            stop += 1
+        batch, start = ranked[start:stop], stop
         chosen += [
             (score, doc)
             for score, doc in picked_tracks(store, run_id, batch)
@@ -257,7 +268,7 @@ def recommend(
                 seed_lists, pool_plan, picked, room, tuning, catalogue_features
             )
     limit = len(picked) if request.per_seed is not None else request.limit
-    chosen = pick_exact(store, release.run_id, picked, limit, tuning)
+    chosen = pick_exact(store, release.run_id, picked, limit, tuning, catalogue)
     return _response(base_url, seed_lists, chosen)
 
 

@@ -243,3 +243,14 @@ def test_a_release_without_pools_returns_what_its_lists_hold(tmp_path):
     answer = ask(store, minimums={"energy": 0.6})
     assert ids(answer) == [ROCK[100], ROCK[120]]
     assert answer["seeds"][0]["initialPoolSize"] == len(LIST)
+
+
+def test_a_track_inside_the_quantisation_bound_costs_no_extra_read(store):
+    """A floor a hair above ROCK[100]'s energy: its 16-bit code cannot tell, so the exact T#
+    value decides; the read of the picked tracks already holds one more, so still 2 reads."""
+    ask(store, minimums={"energy": 0.6})  # warm
+    store.calls = 0
+    answer = ask(store, minimums={"energy": ENERGY[ROCK[100]] + 1e-9})
+    assert ROCK[100] not in ids(answer) and len(ids(answer)) == 20
+    assert ids(answer)[0] == ROCK[120]
+    assert store.calls == 2
