@@ -10,7 +10,7 @@ N# list to D (and META depth/top_n), ``+pools`` keeps the P#/GC# fallback pools 
 META says fallback_pool_size 0, as a release written before pools), ``poolsK`` cuts the pools
 to K tracks.
 
-Requests (the same seeded draws for every variant), default model of the release:
+Requests (the same seeded draws for every variant), to --model (default: the release's):
 * **filtered**: one random seed track (uniform over the catalogue), limit=20, and ONE filter
   the seed itself satisfies: a random attribute of the 14, min_ or max_ at random, the bound
   uniform between the catalogue's extreme and the seed's exact value (an integer attribute
@@ -25,6 +25,7 @@ load, compare variants of one run only) and the mean get_items calls per request
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import time
@@ -106,11 +107,11 @@ def draw_requests(store: SqliteStore, count: int, rng: random.Random) -> list[tu
     return drawn
 
 
-def run_variant(store: VariantStore, drawn, limit_seeds) -> dict:
+def run_variant(store: VariantStore, drawn, limit_seeds, model: str | None = None) -> dict:
     full = violations = 0
     times = []
     run_id = store.current_run()
-    ask = RecommendationRequest
+    ask = functools.partial(RecommendationRequest, model=model)
     seed, tuning = drawn[0]  # warm the caches: META, catalogue columns, genre codes
     recommend(store, "http://x", ask(seed_tracks=(seed,), tuning=tuning, limit=100))
     store.calls = 0
@@ -144,6 +145,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--limit-requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", help="the release's model to ask (default: its default)")
     parser.add_argument("--variants", default="depth200+pools,depth200,depth50+pools,depth50")
     args = parser.parse_args()
     base = SqliteStore(args.store)
@@ -152,14 +154,15 @@ def main() -> int:
     limit_seeds = [seed for seed, _ in draw_requests(base, args.limit_requests, rng)]
     print(
         f"{args.requests} filtered requests (limit 20, one filter the seed satisfies), "
-        f"{args.limit_requests} limit=100 requests; store {args.store}\n"
+        f"{args.limit_requests} limit=100 requests; store {args.store}, model "
+        f"{args.model or 'default'}\n"
     )
     print("| variant | full limit=20 (target >= 95%) | filter violations (target 0) "
           "| limit=100 full (target 100%) | p50 ms | p99 ms | get_items / request |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|")
     for text in args.variants.split(","):
         store = VariantStore(base, *parse_variant(text))
-        figures = run_variant(store, drawn, limit_seeds)
+        figures = run_variant(store, drawn, limit_seeds, args.model)
         print(
             f"| {text} | {figures['full']:.1%} | {figures['violations']} | "
             f"{figures['hundred']:.1%} | {figures['p50']:.2f} | {figures['p99']:.2f} | "

@@ -22,6 +22,8 @@ Logical keys
 ``G#<model>#<genre>``        a genre seed's list: the genre's most representative tracks (packed)
 ``S#<prefix>``               search index: tracks with a word starting with <prefix> (packed);
                              not written under a parent prefix of <= META search_leaf matches
+``P#<genre>``, ``GC#<block>``  fallback pools per genre and every track's genre codes (packed;
+                             defined in pools.py, META fallback_pool_size / genre_code_blocks)
 
 A track is named inside packed items by its *catalogue index*, its row in the C# blocks (the
 order of tracks.parquet). Display fields live once per track, in T#.

@@ -189,7 +189,7 @@ def pick_exact(
             for score, doc in picked_tracks(store, run_id, batch)
             if satisfies(exact_features(doc), tuning)
         ]
-    return chosen
+    return chosen[:limit]  # uncertain tracks that pass after all may overfill the last read
 
 
 def check_seed_shape(request: RecommendationRequest) -> None:
@@ -259,16 +259,23 @@ def recommend(
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, depth)
+    fallback = pool_plan.per_seed and request.per_seed is None
+
+    def fallback_tier(taken: Ranked, room: int) -> Ranked:  # pools.py: after every real one
+        pools.deepen(seed_lists, pool_plan, docs, catalogue, tuning, keys)
+        return pools.fallback_tier(seed_lists, pool_plan, taken, room, tuning, catalogue_features)
+
     if request.per_seed is None:
         picked = rerank(picked, catalogue_features, tuning)
-        if len(picked) < request.limit and pool_plan.per_seed:  # runs short: the fallback tier
-            pools.deepen(seed_lists, pool_plan, docs, catalogue, tuning, keys)
-            room = depth - len(picked)
-            picked += pools.fallback_tier(
-                seed_lists, pool_plan, picked, room, tuning, catalogue_features
-            )
+        if fallback and len(picked) < request.limit:  # short: the fallback tier, same reads
+            picked, fallback = picked + fallback_tier(picked, depth - len(picked)), False
     limit = len(picked) if request.per_seed is not None else request.limit
     chosen = pick_exact(store, release.run_id, picked, limit, tuning, catalogue)
+    if fallback and len(chosen) < limit:
+        # exact values dropped picked tracks (inside the quantisation bound of a filter's
+        # edge, e.g. instrumentalness near 0) and left the page short: one more read, rare
+        extra = fallback_tier(picked, MAX_RESULTS)
+        chosen += pick_exact(store, release.run_id, extra, limit - len(chosen), tuning, catalogue)
     return _response(base_url, seed_lists, chosen)
 
 

@@ -254,3 +254,13 @@ def test_a_track_inside_the_quantisation_bound_costs_no_extra_read(store):
     assert ROCK[100] not in ids(answer) and len(ids(answer)) == 20
     assert ids(answer)[0] == ROCK[120]
     assert store.calls == 2
+    passing_edge = ask(store, minimums={"energy": ENERGY[ROCK[100]] - 1e-9}, limit=5)
+    assert ids(passing_edge)[:2] == [ROCK[100], ROCK[120]] and len(ids(passing_edge)) == 5
+
+
+def test_a_page_the_exact_check_leaves_short_is_filled_from_the_pools(store):
+    """limit 2: the list's 2 candidates fill the page by their codes, but ROCK[100] fails on its
+    exact value; the fallback fills the page (one more read, only in this case)."""
+    answer = ask(store, minimums={"energy": ENERGY[ROCK[100]] + 1e-9}, limit=2)
+    passing = [t for t in ROCK if ENERGY[t] > ENERGY[ROCK[100]] and t not in LIST]
+    assert ids(answer) == [ROCK[120], by_closeness(passing, ENERGY[SEED])[0]]
