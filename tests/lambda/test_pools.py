@@ -264,3 +264,13 @@ def test_a_page_the_exact_check_leaves_short_is_filled_from_the_pools(store):
     answer = ask(store, minimums={"energy": ENERGY[ROCK[100]] + 1e-9}, limit=2)
     passing = [t for t in ROCK if ENERGY[t] > ENERGY[ROCK[100]] and t not in LIST]
     assert ids(answer) == [ROCK[120], by_closeness(passing, ENERGY[SEED])[0]]
+
+
+def test_genre_codes_round_trip_across_blocks():
+    from spotrec_serving.pools import GenreCodes, pack_genre_codes
+
+    first, second = [[0], [], [2, 5]], [[1, 3, 4], [7]]
+    codes = GenreCodes()
+    codes.add_block(pack_genre_codes(first))
+    codes.add_block(pack_genre_codes(second))
+    assert [codes.of(i) for i in range(5)] == first + second
