@@ -6,9 +6,9 @@
 STORE is a release written with fallback pools (the default writer: `spotrec build` or
 `spotrec.writers.sqlite.write_store`), its lists at least as deep as the deepest variant.
 Variants are read through a wrapper store, so one file serves them all: ``depthD`` cuts every
-N# list to D (and META depth/top_n), ``+pools`` keeps the P#/GC# fallback pools (without it
-META says fallback_pool_size 0, as a release written before pools), ``poolsK`` cuts the pools
-to K tracks.
+N# list to D (and META depth/top_n to at most D), ``+pools`` keeps the P#/GC# fallback pools
+(without it META says fallback_pool_size 0, as a release written before pools), ``poolsK``
+cuts the pools to K tracks.
 
 Requests (the same seeded draws for every variant), to --model (default: the release's):
 * **filtered**: one random seed track (uniform over the catalogue), limit=20, and ONE filter
@@ -54,7 +54,9 @@ class VariantStore:
         docs = self.store.get_items(run_id, keys)
         for key, body in list(docs.items()):
             if key == META_KEY:
-                docs[key] = {**body, "depth": self.depth, "top_n": self.depth}
+                depth = min(int(body.get("depth") or self.depth), self.depth)
+                top_n = min(int(body.get("top_n") or depth), depth)
+                docs[key] = {**body, "depth": depth, "top_n": top_n}
                 if not self.pools:
                     docs[key]["fallback_pool_size"] = 0
             elif key.startswith("N#"):

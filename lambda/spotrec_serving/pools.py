@@ -14,8 +14,10 @@ fewer tracks silently, the request falls back to the seed's genres:
 Round trips stay at two. The seeds' genres come from the cached codes, so their ``P#`` items
 are read in the SAME get_items as the seed lists, and the tracks picked from them get their T#
 items in the second read with the others. Pools are read only when a request may run short
-(``wanted``: any min/max filter, or more tracks wanted than half the stored depth), and used
-only when it does. No request scans the catalogue: a pool is a bounded, precomputed list.
+(``plan``: any min/max filter, or more tracks wanted than half META top_n, the depth every
+list has), and used only when it does; a list shorter than that (a listening list is its
+evidence then a top_n content fill, so rarely) gets its pools in one more read. No request
+scans the catalogue: a pool is a bounded, precomputed list.
 
 Order: fallback tracks always rank after every real neighbour. Within the fallback, a track
 seed's pool (the union of its genres' pools, minus its stored list and the seeds' songs, then
@@ -143,17 +145,22 @@ NO_POOLS = PoolPlan([], 0)
 
 
 def plan(
-    store: ItemStore, release: Release, catalogue: Catalogue, request: RecommendationRequest
+    store: ItemStore,
+    release: Release,
+    catalogue: Catalogue,
+    request: RecommendationRequest,
+    force: bool = False,
 ) -> PoolPlan:
-    """The pools to read with the seed lists, or NO_POOLS when the request cannot run short or
-    the release has none (written before pools, or with fallback_pool_size 0)."""
+    """The pools to read with the seed lists, or NO_POOLS when the request cannot run short
+    (unless ``force``: it did) or the release has none (written before pools, or with
+    fallback_pool_size 0)."""
     meta = release.meta
     if not meta.get("fallback_pool_size"):
         return NO_POOLS
     depth = min(int(meta.get("depth") or 0), int(meta.get("top_n") or meta.get("depth") or 0))
     seeds = len(request.seed_tracks) + len(request.seed_genres)
     wanted = request.per_seed * seeds if request.per_seed is not None else request.limit
-    if not request.tuning.filters and 2 * wanted <= depth:
+    if not (force or request.tuning.filters) and 2 * wanted <= depth:
         return NO_POOLS
     genres = release.genres
     codes = release_genre_codes(store, release)

@@ -259,6 +259,13 @@ def recommend(
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, depth)
+        if len(picked) < request.limit and not pool_plan.per_seed and summary is None:
+            # shorter lists than the plan expected (a listening list with little evidence):
+            # read the pools now, one more round trip, rather than answer short
+            pool_plan = pools.plan(store, release, catalogue, request, force=True)
+            docs.update(
+                fetch_items(store, release.run_id, pool_plan.keys) if pool_plan.keys else {}
+            )
     fallback = pool_plan.per_seed and request.per_seed is None
 
     def fallback_tier(taken: Ranked, room: int) -> Ranked:  # pools.py: after every real one

@@ -83,7 +83,7 @@ def catalogue() -> ReleaseCatalogue:
     )
 
 
-def release(pool_size: int = 1000) -> list[tuple[str, dict | bytes]]:
+def release(pool_size: int = 1000, top_n: int = 5) -> list[tuple[str, dict | bytes]]:
     position = {t: i for i, t in enumerate(IDS)}
     lists = {
         position[SEED]: ([position[t] for t in LIST], [0.9 - 0.1 * r for r in range(5)]),
@@ -94,8 +94,8 @@ def release(pool_size: int = 1000) -> list[tuple[str, dict | bytes]]:
         assemble_release(
             catalogue(),
             {"cosine": lambda: ListsByIndex(lists, len(IDS))},
-            meta | {"top_n": 5},
-            depth=5,
+            meta | {"top_n": top_n},
+            depth=top_n,
             pool_size=pool_size,
         )
     )
@@ -274,3 +274,14 @@ def test_genre_codes_round_trip_across_blocks():
     codes.add_block(pack_genre_codes(first))
     codes.add_block(pack_genre_codes(second))
     assert [codes.of(i) for i in range(5)] == first + second
+
+
+def test_a_list_shorter_than_the_release_promised_reads_its_pools_late(tmp_path):
+    """META says lists are 50 deep (a listening list with little evidence can be shorter): limit
+    20 reads no pools up front, finds SEED's 5-deep list short, and reads them in one more call."""
+    store = CountingStore(SqliteStore(write_store(tmp_path, release(top_n=50))))
+    ask(store)  # warm: META, catalogue columns, genre codes
+    store.calls = 0
+    answer = ask(store)
+    assert ids(answer)[:5] == LIST and len(ids(answer)) == 20
+    assert store.calls == 3
