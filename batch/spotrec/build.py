@@ -58,6 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the previous build dir: keep its feature scaling while the catalogue's "
         "statistics barely moved, so unchanged tracks keep their lists (incremental publish)",
     )
+    parser.add_argument(
+        "--listening-top-n",
+        type=int,
+        default=schema.DEFAULT_LISTENING_TOP_N,
+        help="list depth of the listening models, colistening and hybrid (default "
+        f"{schema.DEFAULT_LISTENING_TOP_N}; never below --top-n)",
+    )
     parser.add_argument("--holdout-artists", type=Path, help="file: one artist name per line")
     parser.add_argument(
         "--max-reject-share",
@@ -195,6 +202,7 @@ def config_from_args(args: argparse.Namespace):
         models=parse_models(args.models, listening=listening),
         top_n=args.top_n,
         previous=args.previous,
+        listening_top_n=args.listening_top_n,
         holdout_artists=args.holdout_artists,
         max_reject_share=args.max_reject_share,
         seed=args.seed,

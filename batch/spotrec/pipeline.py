@@ -37,6 +37,7 @@ class BuildConfig:
     data: Path | None = None
     models: tuple[str, ...] | None = None
     top_n: int = schema.DEFAULT_TOP_N
+    listening_top_n: int = schema.DEFAULT_LISTENING_TOP_N  # colistening/hybrid list depth
     holdout_artists: Path | None = None
     max_reject_share: float = 0.01
     seed: int = 0
@@ -93,7 +94,14 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
         neighbours_stage(out, models, config.top_n, config.shard, timer, config.search)
     manifest = None
     if config.stage in ("all", "finish"):
-        manifest = finish_stage(out, models, config.top_n, timer, write_store=config.write_store)
+        manifest = finish_stage(
+            out,
+            models,
+            config.top_n,
+            timer,
+            write_store=config.write_store,
+            listening_top_n=max(config.top_n, config.listening_top_n),
+        )
     return manifest, timer.total()
 
 
@@ -264,16 +272,31 @@ def neighbours_stage(
 def _write_lists(
     out: Path, name: str, track_ids: np.ndarray, indices: np.ndarray, scores: np.ndarray
 ) -> np.ndarray:
-    from spotrec.neighbours import to_frame
+    from spotrec.neighbour_files import write_neighbours
 
-    to_frame(track_ids, indices, scores).to_parquet(
-        out / schema.NEIGHBOURS_DIR / f"{name}.parquet", index=False
+    # Streamed in row chunks with Arrow strings: one pandas frame of Python string ids peaked
+    # ~2 GB over the full catalogue at the listening models' depth 200 (docs/performance.md).
+    chunk = 8192
+    batches = (
+        (
+            np.arange(lo, min(lo + chunk, len(indices))),
+            indices[lo : lo + chunk],
+            scores[lo : lo + chunk],
+        )
+        for lo in range(0, len(indices), chunk)
     )
+    write_neighbours(out / schema.NEIGHBOURS_DIR / f"{name}.parquet", track_ids, batches, {})
     return indices
 
 
 def finish_stage(
-    out: Path, models: list[str], top_n: int, timer: StageTimer, *, write_store: bool = True
+    out: Path,
+    models: list[str],
+    top_n: int,
+    timer: StageTimer,
+    *,
+    write_store: bool = True,
+    listening_top_n: int | None = None,
 ) -> dict[str, Any]:
     from spotrec.neighbour_files import read_report
     from spotrec.selection import evaluate_models
@@ -303,7 +326,8 @@ def finish_stage(
         from spotrec.listening_build import listening_lists
 
         with timer.stage("colistening"):
-            made = listening_lists(out, models, content_lists, _song_codes(tracks), top_n)
+            depth = listening_top_n or top_n  # deeper than content's (schema.py says why)
+            made = listening_lists(out, models, content_lists, _song_codes(tracks), depth)
             for name, (indices, scores) in made.items():
                 lists[name] = _write_lists(out, name, track_ids, indices, scores)
     with timer.stage("evaluate"):
@@ -319,6 +343,7 @@ def finish_stage(
         "models": models,
         "default_model": default_model,
         "top_n": top_n,
+        "listening_top_n": listening_top_n or top_n,
         "synthetic": state.get("synthetic", False),
         "model_summaries": state["model_summaries"],
         "neighbour_search": search,

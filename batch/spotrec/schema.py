@@ -110,6 +110,10 @@ ALL_MODELS = ("cosine", "autoencoder", "transformer", "blend")
 # transformer on every metric (docs/learned-models.md) and the blend gives it weight 0.
 DEFAULT_MODELS = ("cosine", "transformer", "blend")
 DEFAULT_TOP_N = 50
+# The listening models' lists (colistening, hybrid) are deeper: merging 5 seeds' top-50 lost ~9%
+# NDCG@100 on held-out listening against top-100/200, content gained nothing past 50
+# (docs/performance.md "Full pools"). Filters and large limits are served by the fallback pools.
+DEFAULT_LISTENING_TOP_N = 200
 
 # --- Listening data (data/listening/): the events table every reader returns -----------------
 LS_SESSION_ID = "session_id"  # str: "mpd:<pid>" for MPD playlists, else the log's session id

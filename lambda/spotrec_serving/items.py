@@ -24,6 +24,8 @@ Logical keys
                              not written under a parent prefix of <= META search_leaf matches
 ``A#<artist_id>``            one artist (JSON): fields, top tracks, related artists
 ``AS#<model>#<artist_id>``   the artist's seed list for seed_artists (packed like G#)
+``P#<genre>``, ``GC#<block>``  fallback pools per genre and every track's genre codes (packed;
+                             defined in pools.py, META fallback_pool_size / genre_code_blocks)
 
 A# and AS# are optional within schema 2: META ``artists`` (their count) says they were written;
 a release without it serves no artist routes (404) but everything else (spotrec_serving/

@@ -128,6 +128,9 @@ def seed_facts(
         # song key -> rank (a list holds one track per song); C-level iteration
         songs = map(_SONG, map(_CANDIDATE, seed_list.candidates))
         ranks = dict(zip(songs, itertools.count(1)))
+        if seed_list.fallback:  # the genre pool (pools.py) ranks after every real neighbour
+            for rank, (_, candidate) in enumerate(seed_list.fallback, len(ranks) + 1):
+                ranks.setdefault(candidate.song_id, rank)
         fact = SeedFacts(seed_list.seed_id, seed_list.seed_type, seed_list.seed_id, ranks)
         if seed_list.seed_type == "TRACK":
             doc = docs.get(track_key(seed_list.seed_id))

@@ -41,10 +41,10 @@ rank, at the cost of one more read. Targets re-rank the merged pool (tuning.rera
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from spotrec_serving import reasons
+from spotrec_serving import pools, reasons
 from spotrec_serving.catalogue import Candidate, Catalogue
 from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
@@ -59,7 +59,7 @@ from spotrec_serving.items import (
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
 from spotrec_serving.spotify import artist_href, seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
-from spotrec_serving.tuned_pool import apply_filters, exact_features
+from spotrec_serving.tuned_pool import apply_filters, certainly_passes, exact_features
 from spotrec_serving.tuning import NO_TUNING, Tuning, rerank, satisfies
 from spotrec_serving.validation import MAX_SEEDS
 
@@ -94,6 +94,9 @@ class SeedList:
     candidates: list[tuple[float, Candidate]]
     weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
     seed_index: int | None = None  # a track seed's catalogue index (its list's header)
+    # pools.py: the genre fallback, filled only when the request runs short (after candidates)
+    fallback: list[tuple[float, Candidate]] = field(default_factory=list)
+    fallback_pool: int = 0  # fallback entries before filtering (counted in the seed object)
 
 
 def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
@@ -112,7 +115,7 @@ def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
     result: Ranked = []
     for _ in range(per_seed):
         for index, seed_list in enumerate(seed_lists):
-            candidates = seed_list.candidates
+            candidates = seed_list.candidates + seed_list.fallback  # fallback after the list
             while positions[index] < len(candidates):
                 score, summary = candidates[positions[index]]
                 positions[index] += 1
@@ -174,23 +177,34 @@ def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[f
 
 
 def pick_exact(
-    store: ItemStore, run_id: str, ranked: Ranked, limit: int, tuning: Tuning
+    store: ItemStore,
+    run_id: str,
+    ranked: Ranked,
+    limit: int,
+    tuning: Tuning,
+    catalogue: Catalogue | None = None,
 ) -> list[tuple[float, dict]]:
-    """The first ``limit`` of ``ranked`` whose exact T# values pass every filter; reads the next
-    ones only when a picked track failed (within the quantisation bound of a filter's edge)."""
+    """The first ``limit`` of ``ranked`` whose exact T# values pass every filter. With the
+    catalogue, one read takes every uncertain track (within the quantisation bound of a
+    filter's edge) on the way to ``limit`` certain ones, so a next read is needed only when
+    uncertain tracks truly fail (or past 100 keys)."""
     if not tuning.filters:
         return picked_tracks(store, run_id, ranked[:limit])
+    sure = certainly_passes(catalogue, tuning) if catalogue is not None else None
     chosen: list[tuple[float, dict]] = []
     start = 0
     while len(chosen) < limit and start < len(ranked):
-        batch = ranked[start : start + min(MAX_RESULTS, limit - len(chosen))]
-        start += len(batch)
+        need, stop = limit - len(chosen), start
+        while stop < len(ranked) and need > 0 and stop - start < MAX_RESULTS:
+            need -= 1 if sure is None or sure(ranked[stop][1].index) else 0
+            stop += 1
+        batch, start = ranked[start:stop], stop
         chosen += [
             (score, doc)
             for score, doc in picked_tracks(store, run_id, batch)
             if satisfies(exact_features(doc), tuning)
         ]
-    return chosen
+    return chosen[:limit]  # uncertain tracks that pass after all may overfill the last read
 
 
 def check_seed_shape(request: RecommendationRequest) -> None:
@@ -234,22 +248,23 @@ def recommend(
     model = release.resolve_model(request.model)
     check_seeds(request, release.genres)
     seeds = _seed_keys(request, model)
-    keys = [key for _, _, key in seeds]
-    keys += reasons.extra_keys(
+    list_keys = [key for _, _, key in seeds]
+    keys = list_keys + reasons.extra_keys(
         model, release.models, request.seed_tracks, request.seed_artists
     )  # same read
     catalogue = release_catalogue(store, release)
     tuning = request.tuning
     # Tuned: merge deeper than `limit`, so re-ranking and exact checks can reach further down.
     depth = MAX_RESULTS if tuning.active else request.limit
-    summary = None
+    summary, pool_plan = None, pools.NO_POOLS
     if request.session_id and event_store is not None:
         # events: the session summary comes in the same store read (session.py)
         from spotrec_serving import session
 
         docs, summary = session.fetch(store, event_store, release.run_id, keys, request.session_id)
-    else:
-        docs = fetch_items(store, release.run_id, keys)
+    else:  # the seeds' fallback pools (if the request may run short) come in the same read
+        pool_plan = pools.plan(store, release, catalogue, request)
+        docs = fetch_items(store, release.run_id, keys + pool_plan.keys)
     seed_lists = _seed_lists(seeds, docs, catalogue)
     apply_filters(seed_lists, catalogue, tuning)
     if request.per_seed is not None and tuning.targets:
@@ -258,13 +273,38 @@ def recommend(
     if summary is not None:
         picked = session.react(seed_lists, summary, catalogue, depth, request.per_seed)
     elif request.per_seed is not None:
+        if any(len(s.candidates) < request.per_seed for s in seed_lists) and pool_plan.per_seed:
+            pools.deepen(seed_lists, pool_plan, docs, catalogue, tuning, list_keys)  # runs short
+            for seed_list in seed_lists:
+                seed_list.fallback = rerank(seed_list.fallback, catalogue_features, tuning)
         picked = interleave_per_seed(seed_lists, request.per_seed)
     else:
         picked = fuse_reciprocal_rank(seed_lists, depth)
+        if len(picked) < request.limit and not pool_plan.per_seed and summary is None:
+            # shorter lists than the plan expected (a listening list with little evidence):
+            # read the pools now, one more round trip, rather than answer short
+            pool_plan = pools.plan(store, release, catalogue, request, force=True)
+            docs.update(
+                fetch_items(store, release.run_id, pool_plan.keys) if pool_plan.keys else {}
+            )
+    fallback = pool_plan.per_seed and request.per_seed is None
+
+    def fallback_tier(taken: Ranked, room: int) -> Ranked:  # pools.py: after every real one
+        pools.deepen(seed_lists, pool_plan, docs, catalogue, tuning, list_keys)
+        return pools.fallback_tier(seed_lists, pool_plan, taken, room, tuning, catalogue_features)
+
     if request.per_seed is None:
         picked = rerank(picked, catalogue_features, tuning)
+        if fallback and len(picked) < request.limit:  # short: the fallback tier, same reads
+            picked, fallback = picked + fallback_tier(picked, depth - len(picked)), False
     limit = len(picked) if request.per_seed is not None else request.limit
-    chosen = pick_exact(store, release.run_id, picked, limit, tuning)
+    chosen = pick_exact(store, release.run_id, picked, limit, tuning, catalogue)
+    if fallback and len(chosen) < limit:
+        # exact values dropped picked tracks (inside the quantisation bound of a filter's
+        # edge, e.g. instrumentalness near 0) and left the page short: one more read, rare
+        extra = fallback_tier(picked, MAX_RESULTS)
+        chosen += pick_exact(store, release.run_id, extra, limit - len(chosen), tuning, catalogue)
+        picked = picked + extra
     explained = seed_lists
     if summary is not None and request.per_seed is None:
         explained = [*seed_lists, *session.liked_seed_lists(summary, seed_lists, catalogue)]
@@ -298,8 +338,8 @@ def _response(
                 s.seed_id,
                 s.seed_type,
                 SEED_HREFS[s.seed_type](base_url, s.seed_id) if s.seed_type in SEED_HREFS else None,
-                s.pool_size,
-                len(s.candidates),
+                s.pool_size + s.fallback_pool,
+                len(s.candidates) + len(s.fallback),
             )
             for s in seed_lists
         ],

@@ -27,29 +27,43 @@ def exact_features(doc: dict) -> dict[str, float]:
     }
 
 
-def apply_filters(seed_lists: list[SeedList], catalogue: Catalogue, tuning: Tuning) -> None:
-    """Drop the candidates whose (quantised) features certainly fail a min/max filter: each
-    filtered attribute's code is decoded and compared with the bounds widened by the
-    quantisation bound (only the filtered attributes: a 5-seed request has ~1,000 candidates)."""
-    if not tuning.filters:
-        return
+def _bounds_check(catalogue: Catalogue, tuning: Tuning, widen: float):
+    """index -> every filtered attribute's decoded code within its bounds, each bound moved
+    OUT by ``widen`` x the quantisation bound (widen < 0 moves it in)."""
     width, codes = len(FEATURES), catalogue.codes
     checks = []
     for position, name in enumerate(FEATURES):
         if name in tuning.minimums or name in tuning.maximums:
             lo, hi, integer = catalogue.ranges[name]
-            # 1% over the bound: float rounding in decode must not drop a track on the edge
-            slack = 1.01 * feature_bound(lo, hi, integer)
+            slack = widen * feature_bound(lo, hi, integer)
             low = tuning.minimums.get(name, -math.inf) - slack
             high = tuning.maximums.get(name, math.inf) + slack
             checks.append((position, lo, hi, integer, low, high))
 
-    def may_pass(index: int) -> bool:
+    def passes(index: int) -> bool:
         base = index * width
         return all(
             low <= decode_feature(codes[base + position], lo, hi, integer) <= high
             for position, lo, hi, integer, low, high in checks
         )
 
+    return passes
+
+
+def certainly_passes(catalogue: Catalogue, tuning: Tuning):
+    """index -> True when the track passes every filter whatever its exact values (its codes
+    sit more than the quantisation bound inside every bound): recommend.pick_exact reads, in
+    one go, as many uncertain tracks as it needs to reach ``limit`` certain ones."""
+    return _bounds_check(catalogue, tuning, -1.01)
+
+
+def apply_filters(seed_lists: list[SeedList], catalogue: Catalogue, tuning: Tuning) -> None:
+    """Drop the candidates whose (quantised) features certainly fail a min/max filter: each
+    filtered attribute's code is decoded and compared with the bounds widened by the
+    quantisation bound (only the filtered attributes: a 5-seed request has ~1,000 candidates)."""
+    if not tuning.filters:
+        return
+    # 1% over the bound: float rounding in decode must not drop a track on the edge
+    may_pass = _bounds_check(catalogue, tuning, 1.01)
     for seed_list in seed_lists:
         seed_list.candidates = [(s, c) for s, c in seed_list.candidates if may_pass(c.index)]

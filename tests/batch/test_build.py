@@ -199,6 +199,7 @@ def listening_build(synthetic_csv, tmp_path_factory):
     write_events(folder / "events.csv", pd.concat([events, outside, broken]))
     out = tmp_path_factory.mktemp("build") / "out"
     args = ["--models", "cosine,colistening,hybrid", "--top-n", "20", "--heldout-share", "0.2"]
+    args += ["--listening-top-n", "20"]  # the contract below: every list exactly 20
     assert build(out, *args, "--interactions", str(folder), data=synthetic_csv) == 0
     return out, tracks, tastes
 
@@ -223,6 +224,40 @@ def test_build_with_interactions_writes_listening_lists_and_counts(listening_bui
     assert 0.1 < listening["heldout_sessions"] / 300 < 0.3
     summary = manifest["model_summaries"]["colistening"]
     assert summary["sessions"] == listening["train_sessions"] == train["session_id"].nunique()
+
+
+def test_listening_lists_are_deeper_than_content_lists(synthetic_csv, tmp_path):
+    """--listening-top-n: co-listening lists reach past --top-n (evidence, then the content
+    fill), content lists stay --top-n deep, and the store keeps each list's own depth."""
+    from listening_factories import planted_sessions
+    from spotrec.data.ingest import load_catalogue
+    from spotrec_serving.items import neighbours_key, unpack_list
+    from spotrec_serving.sqlite_store import SqliteStore
+
+    tracks = load_catalogue(synthetic_csv).tracks
+    tastes = np.arange(len(tracks)) % 3  # three big tastes: plenty of co-listening evidence
+    events = planted_sessions(tracks[schema.TRACK_ID], tastes, n_sessions=200, seed=2)
+    events["timestamp"] = "2026-01-01T00:00:00Z"
+    write_events(tmp_path / "events.csv", events)
+    out = tmp_path / "out"
+    args = ["--models", "cosine,colistening", "--top-n", "10", "--listening-top-n", "30"]
+    assert (
+        build(out, *args, "--interactions", str(tmp_path / "events.csv"), data=synthetic_csv) == 0
+    )
+    sizes = {
+        name: pd.read_parquet(out / "neighbours" / f"{name}.parquet")
+        .groupby(schema.NB_TRACK_ID)
+        .size()
+        for name in ("cosine", "colistening")
+    }
+    assert (sizes["cosine"] == 10).all()
+    assert sizes["colistening"].max() == 30 and sizes["colistening"].min() >= 10
+    store = SqliteStore(out / schema.STORE_FILE)
+    run = store.current_run()
+    deepest = sizes["colistening"].idxmax()
+    body = store.get_items(run, [neighbours_key("colistening", deepest)])
+    assert len(unpack_list(next(iter(body.values())))) == 30
+    assert json.loads((out / schema.MANIFEST_FILE).read_text())["listening_top_n"] == 30
 
 
 def test_listening_lists_follow_the_planted_tastes(listening_build):

@@ -147,6 +147,7 @@ def release_items() -> list[tuple[str, dict | bytes]]:
             meta,
             search_max_prefix=10,
             search_cap=200,
+            pool_size=0,  # lists as short as written: genre fallback pools in test_pools.py
         )
     )
     for model in NEIGHBOURS:

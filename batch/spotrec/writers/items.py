@@ -43,6 +43,7 @@ from spotrec.writers.artists import (
     model_artist_items,
     related_artists,
 )
+from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items
 from spotrec.writers.release_catalogue import (
     NeighbourTable,
     ReleaseCatalogue,
@@ -204,10 +205,14 @@ def assemble_release(
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
     depth: int = DEFAULT_DEPTH,
     search_leaf: int = DEFAULT_SEARCH_LEAF,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> Iterator[tuple[str, dict | bytes]]:
-    """Every item of a release, META last; `tables` loads one model's lists at a time."""
+    """Every item of a release, META last; `tables` loads one model's lists at a time;
+    `pool_size` 0 writes no fallback pools (writers/pools.py)."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
+    if pool_size < 0:
+        raise ValueError(f"pool_size must be at least 0, got {pool_size}")
     members = catalogue.genre_members()
     artists = build_artist_table(catalogue)
     default_model = meta.get("default_model") if meta.get("default_model") in tables else None
@@ -236,6 +241,8 @@ def assemble_release(
             related = related_artists(artists, table)
         del table  # free the model's arrays before the next model is read
     yield from counted(artist_items(artists, related, catalogue))
+    if pool_size:
+        yield from counted(pool_items(catalogue, members, pool_size))
     index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
     for prefix in sorted(index):
         total, kept = index[prefix]
@@ -259,6 +266,8 @@ def assemble_release(
             "search_leaf": search_leaf,
             "genre_list_size": genre_list_size,
             **artist_meta(artists),
+            "fallback_pool_size": pool_size,  # P#/GC# items (spotrec_serving/pools.py)
+            "genre_code_blocks": genre_code_blocks(len(catalogue.ids)) if pool_size else 0,
             "item_counts": counts,
         },
     )
@@ -273,6 +282,7 @@ def iter_release_items(
     genre_list_size: int = DEFAULT_GENRE_LIST_SIZE,
     depth: int = DEFAULT_DEPTH,
     order: list[str] | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> Iterator[tuple[str, dict | bytes]]:
     """Every item of the build's release, lazily; META last (see the module docstring).
     ``order``: the previous release's catalogue ids, to number tracks as it did
@@ -305,6 +315,7 @@ def iter_release_items(
         search_cap=search_cap,
         genre_list_size=genre_list_size,
         depth=depth,
+        pool_size=pool_size,
     )
 
 
@@ -313,6 +324,7 @@ def count_items(
     *,
     search_max_prefix: int = DEFAULT_SEARCH_MAX_PREFIX,
     search_cap: int = DEFAULT_SEARCH_CAP,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> dict[str, int]:
     """Items per kind that iter_release_items yields for this build, without encoding them."""
     manifest = read_release_manifest(build_dir)
@@ -326,5 +338,9 @@ def count_items(
         counts[f"AS#{model}"] = artists
     counts["A"] = artists
     counts["S"] = len(build_search_index(catalogue, search_max_prefix, search_cap))
+    if pool_size and genres:  # the fallback pools (writers/pools.py), one per genre
+        counts["P"] = genres
+    if pool_size and catalogue.ids:
+        counts["GC"] = genre_code_blocks(len(catalogue.ids))
     counts["META"] = 1
     return counts

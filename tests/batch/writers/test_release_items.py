@@ -219,7 +219,7 @@ def test_search_cap_keeps_the_most_popular_and_counts_all(build_dir):
 def test_json_and_packed_bodies(items):
     for key, body in items.items():
         stored = encode_body(key, body)
-        if key.startswith(("N#", "G#", "S#", "C#", "AS#")):
+        if key.startswith(("N#", "G#", "S#", "C#", "AS#", "P#", "GC#")):
             assert isinstance(stored, bytes) and stored == body, key
         else:
             assert json.loads(stored) == body, key
