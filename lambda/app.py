@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving import artists
-from spotrec_serving.config import Config, start_request
+from spotrec_serving.config import Config, request_clock
 from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_response
 from spotrec_serving.event_store import optional_event_store
 from spotrec_serving.events import check_session_id
@@ -95,10 +95,10 @@ def instrumented(handler):
 
 @instrumented
 def lambda_handler(event: dict, context: object) -> dict:
-    start_request()  # the DynamoDB time budget of this request (config.py)
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-    count("Requests")
-    return app.resolve(event, context)
+    with request_clock():  # the DynamoDB time budget of this request (config.py)
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        count("Requests")
+        return app.resolve(event, context)
 
 
 # --- request helpers -----------------------------------------------------------------------------

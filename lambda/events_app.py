@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from spotrec_serving.config import Config, start_request
+from spotrec_serving.config import Config, request_clock
 from spotrec_serving.errors import ApiError, BadRequest, error_response
 from spotrec_serving.event_ingest import record_events
 from spotrec_serving.event_store import make_event_store
@@ -28,11 +28,9 @@ app = APIGatewayRestResolver(cors=CORSConfig(allow_origin="*", max_age=600))
 
 
 def lambda_handler(event: dict, context: object) -> dict:
-    # This request's DynamoDB time budget (config.py). Without it a thread that earlier ran the
-    # API handler (spotrec serve, benchmarks) kept that request's spent deadline: 503s.
-    start_request()
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-    return app.resolve(event, context)
+    with request_clock():  # this request's DynamoDB time budget (config.py)
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        return app.resolve(event, context)
 
 
 @app.post("/v1/events")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 DEFAULT_CURRENT_TTL_SECONDS = 30.0
@@ -85,6 +86,18 @@ def start_request(budget: float | None = None) -> None:
     """Start this thread's request clock (the handler calls it first thing)."""
     seconds = request_budget_seconds() if budget is None else budget
     _request.deadline = time.monotonic() + seconds
+
+
+@contextmanager
+def request_clock(budget: float | None = None) -> Iterator[None]:
+    """This request's DynamoDB time budget, cleared when it ends: a thread that later reads the
+    table outside a request (the publish's checks, a test, a benchmark) must not inherit a spent
+    deadline and fail with 503s."""
+    start_request(budget)
+    try:
+        yield
+    finally:
+        _request.deadline = None
 
 
 def check_deadline(**_: object) -> None:

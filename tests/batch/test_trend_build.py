@@ -51,7 +51,8 @@ def with_rising(events: pd.DataFrame, rising: str, sessions: list[str]) -> pd.Da
 def build(out: Path, data: Path, events: pd.DataFrame) -> dict:
     log = out.parent / f"{out.name}-events.csv"
     events.loc[:, ["session_id", "track_id", "event", "timestamp"]].to_csv(log, index=False)
-    args = ["--models", MODELS, "--top-n", str(TOP_N), "--heldout-share", "0"]
+    args = ["--models", MODELS, "--top-n", str(TOP_N), "--listening-top-n", str(TOP_N)]
+    args += ["--heldout-share", "0"]
     argv = ["build", "--data", str(data), "--out", str(out), *args, "--interactions", str(log)]
     assert main(argv) == 0
     return json.loads((out / schema.MANIFEST_FILE).read_text())

@@ -232,10 +232,22 @@ def test_no_junk_body_gets_a_500(post, events_db):
 def test_the_events_handler_starts_its_own_request_budget(post):
     """A thread that ran an earlier request (spotrec serve, benchmarks) must not carry its spent
     DynamoDB deadline into POST /v1/events: the handler starts a fresh one."""
-    import time
 
     from spotrec_serving import config
 
     config.start_request(budget=-1.0)  # a spent deadline, as an earlier request leaves it
     assert post(body({"track_id": A, "event": "play"}))[0] == 200
-    assert config._request.deadline > time.monotonic()
+    assert config._request.deadline is None  # cleared when the request ended
+
+
+def test_a_finished_request_leaves_no_spent_deadline_behind():
+    """The publish's checks, tests and benchmarks read the table from threads that ran requests
+    earlier: only a request in progress may refuse a call for its spent budget."""
+    import pytest
+
+    from spotrec_serving import config
+    from spotrec_serving.store import StoreError
+
+    with config.request_clock(budget=-1.0), pytest.raises(StoreError):
+        config.check_deadline()
+    config.check_deadline()  # after the request: no deadline, no error
