@@ -96,7 +96,8 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
     recall = sum(r[key] * r["recall_sample"] for r in reports) / max(sample, 1)
     merged = {k: v for k, v in reports[0].items() if k not in ("shard", "query_range")}
     merged.update({key: round(recall, 4), "recall_sample": sample})
-    for timing in ("index_build_s", "recall_s"):  # summed over shards: compute, not wall time
+    # summed over shards: compute, not wall time
+    for timing in ("index_build_s", "recall_s", "index_build_cpu_s", "recall_cpu_s"):
         merged[timing] = round(sum(r.get(timing, 0.0) for r in reports), 2)
     merged["shards"] = len(reports)
     merged["min_shard_" + key] = min(r[key] for r in reports)

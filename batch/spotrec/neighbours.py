@@ -36,6 +36,7 @@ from spotrec.ann import (
     recall_at,
     sample_queries,
 )
+from spotrec.stages import cpu_seconds
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class NeighbourSearch:
         song_ids = np.asarray(song_ids)
         _validate(embeddings, song_ids, top_n, None)
         faiss.omp_set_num_threads(available_cores())
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), cpu_seconds()
         self.n, dim = embeddings.shape
         self.top_n = top_n
         self.vectors = _normalized(embeddings)
@@ -177,6 +178,7 @@ class NeighbourSearch:
             self.info = {"method": "exact", "index": "Flat"}
         self.info.update(rows=self.n, dim=dim, top_n=top_n, fetch=self.fetch)
         self.info["index_build_s"] = round(time.perf_counter() - began, 2)
+        self.info["index_build_cpu_s"] = round(cpu_seconds() - began_cpu, 2)
         log.info(
             "knn: %s index over %d x %d in %.2fs",
             self.info["index"],
@@ -239,7 +241,7 @@ class NeighbourSearch:
         comparison itself on every small build."""
         s = self.settings
         rows = sample_queries(start, stop, s.recall_sample, s.seed)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), cpu_seconds()
         _, found = self.collect(rows)
         _, exact = self.collect(rows, exact=True)
         recall = recall_at(found, exact)
@@ -248,6 +250,7 @@ class NeighbourSearch:
             f"recall_at_{RECALL_AT}": round(recall, 4),
             "recall_sample": len(rows),
             "recall_s": round(time.perf_counter() - began, 2),
+            "recall_cpu_s": round(cpu_seconds() - began_cpu, 2),
         }
 
 

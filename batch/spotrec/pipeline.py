@@ -207,6 +207,7 @@ def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> No
             "listening": listening_stats,
             "model_summaries": summaries,
             "timings_s": dict(timer.seconds),
+            "cpu_s": dict(timer.cpu),
         },
     )
 
@@ -327,6 +328,7 @@ def finish_stage(
             write_sqlite(out)
     timings = {**state["timings_s"], **timer.seconds}
     manifest["timings_s"] = timings
+    manifest["cpu_s"] = {**state.get("cpu_s", {}), **timer.cpu}  # load-independent cost
     manifest["peak_rss_mb"] = round(peak_rss_mb(), 1)
     write_manifest(out, manifest)
     return manifest
