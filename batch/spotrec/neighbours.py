@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -200,12 +201,20 @@ class NeighbourSearch:
         """Yield (query rows, indices (b, top_n), scores (b, top_n)) batch by batch."""
         first_pass = self._exact_search if exact else (lambda q, k: self.index.search(q, k))
         starts = range(0, len(rows), batch_size)
+        # Off a terminal (CI, AWS Batch) a log line every ~5% instead of a bar: at 1M tracks the
+        # search runs for many minutes (docs/performance.md, "1M tracks").
+        log_every = max(1, len(starts) // 20) if progress and not sys.stderr.isatty() else 0
+        began = time.perf_counter()
         if progress:
             from tqdm import tqdm
 
             # disable=None: a bar on a terminal, nothing in CI logs (stage timings are logged).
             starts = tqdm(starts, desc="knn", unit="batch", leave=False, disable=None)
-        for lo in starts:
+        for done, lo in enumerate(starts):
+            if log_every and done and done % log_every == 0:
+                log.info(
+                    "knn: %d of %d queries in %.0f s", lo, len(rows), time.perf_counter() - began
+                )
             queries = np.asarray(rows[lo : lo + batch_size], dtype=np.int64)
             scores, candidates = first_pass(self.vectors[queries], self.fetch)
             idx, sc, counts = _filter_candidates(
