@@ -11,9 +11,10 @@ spotrec.ann.recall_at; raw FAISS lists before variant filtering, identical for e
 
 Without --embeddings it makes clustered Gaussian vectors (--rows x --dim).
 
-``--plan BUILD_DIR [--target 10000000] [--shards 8]`` instead prints the plan for a larger
-catalogue from a measured build (its manifest timings, neighbour-search report, file sizes and
-store.sqlite item sizes): docs/scale.md is written from its output.
+``--plan BUILD_DIR [--target 10000000] [--shards 8,32]`` instead prints the plan for a larger
+catalogue from a measured build (the CPU seconds of its neighbour stages, its neighbour-search
+report, file sizes and store.sqlite item sizes): docs/scale.md is written from its output of
+the 1M-track build.
 """
 
 from __future__ import annotations
@@ -88,46 +89,63 @@ def store_items(store: Path) -> dict[str, tuple[int, int, int]]:
         return {k: (c, b, w) for k, c, b, w in db.execute(query, (ITEM_OVERHEAD_BYTES,))}
 
 
-def plan(build: Path, target: int, shards: int, exact_1m_s: float, ivf_ratio: float) -> None:
-    """Print the target catalogue's figures. Compute comes from two measured quantities, not
-    from this build's timings (which depend on the machine's load): exact search of 1M rows
-    (``exact_1m_s``) and IVF-Flat's search time as a share of exact's at this build's size
-    (``ivf_ratio``, bench_scale's in-run comparison). Storage comes from this build's files."""
+def neighbour_cpu(build: Path, model: str, manifest: dict) -> tuple[float, float]:
+    """(index build CPU s, search + filter + write CPU s) of one model's neighbour stage, from
+    the build's manifest (cpu_s, one process) or its neighbours log (``--stage neighbours`` run
+    alone: ``neighbours.log`` beside the manifest, the stage's log lines)."""
+    report = manifest["neighbour_search"][model]
+    stage = manifest.get("cpu_s", {}).get(f"neighbours:{model}")
+    log = build / "neighbours.log"
+    if stage is None and log.is_file():
+        for line in log.read_text().splitlines():
+            if f"stage neighbours:{model}:" in line and "CPU s" in line:
+                stage = float(line.split(" s, ")[1].split(" CPU s")[0])
+    if stage is None:
+        raise SystemExit(f"no CPU seconds for neighbours:{model} in {build}")
+    index_cpu = report.get("index_build_cpu_s", 0.0)
+    return index_cpu, stage - index_cpu - report.get("recall_cpu_s", 0.0)
+
+
+def plan(build: Path, target: int, shards: list[int]) -> None:
+    """Print the target catalogue's figures, every one scaled from this build's measurements:
+    CPU seconds (load-independent: getrusage, all threads) of each model's neighbour stage,
+    its search report (recall, nprobe), file sizes and store.sqlite item sizes."""
     manifest = json.loads((build / "manifest.json").read_text())
     n = manifest["counts"]["tracks"]
     grow = target / n
     print(f"measured build: {n:,} tracks, models {manifest['models']}; plan for {target:,}")
+    total_search = total_index = 0.0
     for name, report in manifest.get("neighbour_search", {}).items():
-        dim, nprobe = report.get("dim", 130), report.get("nprobe", 24)
-
-        # IVF-Flat (nlist = 4 sqrt(n)) scans nprobe * n / nlist + nlist vectors per query.
-        def scanned(rows: int, probe: float) -> float:
-            nlist = CELLS_PER_SQRT_N * math.sqrt(rows)
-            return probe * rows / nlist + nlist
-
-        efficiency = ivf_ratio / (scanned(n, nprobe) / n)  # IVF flop cost vs BLAS, measured
-        exact_s = exact_1m_s * (target / 1e6) ** 2
-        share = nprobe / (CELLS_PER_SQRT_N * math.sqrt(n))  # cells probed at the measured size
-        fixed = exact_s * efficiency * scanned(target, nprobe) / target
-        same_share = exact_s * efficiency * scanned(target, share * 4 * math.sqrt(target)) / target
-        nlist_t = CELLS_PER_SQRT_N * math.sqrt(target)
-        build_flop = TRAIN_POINTS_PER_CELL * nlist_t**2 * dim * 20 + target * nlist_t * dim * 2
-        build_s = build_flop / 150e9  # the GEMM floor's ~150-300 GFLOP/s on 2 cores
+        index_cpu, search_cpu = neighbour_cpu(build, name, manifest)
+        # IVF-Flat, nlist = 4 sqrt(n), nprobe fixed: each query scans nprobe * n / nlist + nlist
+        # = O(sqrt n) vectors, so the search grows as n^1.5; if recall needs the same SHARE of
+        # cells probed (nprobe ~ sqrt n), as n^2. Index build: k-means on 64 points per cell
+        # (~ n) plus assigning every row to a cell (n x nlist ~ n^1.5): at most n^1.5.
+        fixed, same_share = search_cpu * grow**1.5, search_cpu * grow**2
+        index_t = index_cpu * grow**1.5
+        total_search += fixed
+        total_index += index_t
         print(
-            f"  {name}: recall@10 {report.get('recall_at_10')} at nprobe {nprobe}; IVF runs at "
-            f"{efficiency:.1f}x exact's cost per scanned vector; exact at target "
-            f"{exact_s / 3600:.0f} h on 2 cores"
+            f"  {name}: {report.get('index')} nprobe {report.get('nprobe')}, recall@10 "
+            f"{report.get('recall_at_10')}; measured CPU: index {index_cpu:,.0f} s, search + "
+            f"filter + write {search_cpu:,.0f} s"
         )
-        for label, search_s in (("nprobe fixed", fixed), (f"{share:.1%} of cells", same_share)):
-            vcpu_h = (search_s + build_s * shards) * 2 / 3600
-            wall = (build_s + search_s / shards) / 60
-            cost = vcpu_h / 2 * (2 * FARGATE_USD_PER_VCPU_HOUR + 16 * FARGATE_USD_PER_GB_HOUR)
-            print(
-                f"    {label}: search {search_s * 2 / 3600:.1f} vCPU-h; index {build_s / 60:.0f}"
-                f" min per shard; {shards} shards: {vcpu_h:.1f} vCPU-h, wall {wall:.0f} min, "
-                f"${cost:.2f} on 2 vCPU / 16 GB Fargate tasks"
-            )
+        print(
+            f"    at target: index {index_t / 3600:.2f} CPU-h per shard; search "
+            f"{fixed / 3600:.1f} CPU-h (nprobe fixed) .. {same_share / 3600:.1f} CPU-h "
+            f"(same share of cells)"
+        )
+        dim = report.get("dim", 130)
         print(f"    shard memory: vectors + IVF copy ~ {2 * target * dim * 4 / 1e9:.1f} GB")
+    task_usd_h = 2 * FARGATE_USD_PER_VCPU_HOUR + 16 * FARGATE_USD_PER_GB_HOUR
+    for count in shards:
+        vcpu_h = (total_search + total_index * count) / 3600
+        # a 2-vCPU task runs both threads: wall = CPU / 2 per task; models one after another
+        wall = (total_index + total_search / count) / 2 / 60
+        print(
+            f"  {count} shards (2 vCPU / 16 GB Fargate tasks), all models, nprobe fixed: "
+            f"{vcpu_h:.1f} vCPU-h, wall ~{wall:.0f} min, ${vcpu_h / 2 * task_usd_h:.2f}"
+        )
     parquet = sum(f["bytes"] for f in manifest["files"].values())
     print(f"  Parquet {parquet / 1e6:.1f} MB -> {parquet * grow / 1e9:.2f} GB at target")
     print(f"  S3 storage per release ${parquet * grow / 1e9 * S3_USD_PER_GB_MONTH:.2f}/month")
@@ -150,9 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", type=Path, help="a measured build directory: print the plan")
     parser.add_argument("--target", type=int, default=10_000_000)
-    parser.add_argument("--shards", type=int, default=8)
-    parser.add_argument("--exact-1m-seconds", type=float, default=37 * 60, help="issue 10")
-    parser.add_argument("--ivf-vs-exact", type=float, default=0.34 / 1.35, help="measured")
+    parser.add_argument("--shards", default="8,32", help="shard counts to plan, comma-separated")
     parser.add_argument("--embeddings", help="a build's embeddings/<model>.npy")
     parser.add_argument("--rows", type=int, default=300_000, help="catalogue rows (subsample)")
     parser.add_argument("--dim", type=int, default=64, help="dims of generated vectors")
@@ -160,7 +176,7 @@ def main() -> None:
     parser.add_argument("--top-n", type=int, default=50)
     args = parser.parse_args()
     if args.plan:
-        plan(args.plan, args.target, args.shards, args.exact_1m_seconds, args.ivf_vs_exact)
+        plan(args.plan, args.target, [int(c) for c in args.shards.split(",")])
         return
     faiss.omp_set_num_threads(available_cores())
     x = load_vectors(args)

@@ -96,7 +96,8 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
     recall = sum(r[key] * r["recall_sample"] for r in reports) / max(sample, 1)
     merged = {k: v for k, v in reports[0].items() if k not in ("shard", "query_range")}
     merged.update({key: round(recall, 4), "recall_sample": sample})
-    for timing in ("index_build_s", "recall_s"):  # summed over shards: compute, not wall time
+    # summed over shards: compute, not wall time
+    for timing in ("index_build_s", "recall_s", "index_build_cpu_s", "recall_cpu_s"):
         merged[timing] = round(sum(r.get(timing, 0.0) for r in reports), 2)
     merged["shards"] = len(reports)
     merged["min_shard_" + key] = min(r[key] for r in reports)
@@ -131,29 +132,33 @@ def merge_shards(out: Path, name: str, n_tracks: int) -> None:
 
 
 def read_index_matrix(
-    path: Path, track_ids: np.ndarray, top_n: int
+    path: Path, track_ids: np.ndarray, top_n: int, *, batch_rows: int = 1 << 20
 ) -> tuple[np.ndarray, np.ndarray]:
     """A neighbours parquet as (n, top_n) catalogue-row indices (-1 = empty) and scores.
 
     Integer matrices instead of a DataFrame of string ids: 4.5 M rows of Python strings per
-    model cost ~1 GB each, and the blend and evaluation only need rows.
+    model cost ~1 GB each, and the blend and evaluation only need rows. Read ``batch_rows`` rows
+    at a time: at 1M tracks x 50 the whole file's two string columns are ~2.6 GB of Arrow data,
+    a batch ~60 MB (docs/performance.md, "1M tracks").
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    catalogue = pa.array(track_ids)
-    seed = pc.index_in(table[schema.NB_TRACK_ID], value_set=catalogue)
-    neighbour = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=catalogue)
-    if seed.null_count or neighbour.null_count:
-        raise SpotrecError(f"{path} names tracks that are not in tracks.parquet")
-    rank = table[schema.NB_RANK].to_numpy()
-    if len(rank) and (rank.min() < 1 or rank.max() > top_n):
-        raise SpotrecError(f"{path} has ranks outside 1..{top_n}")
+    catalogue = pa.array(np.asarray(track_ids).astype(str), type=pa.string())
+    lookup = pc.SetLookupOptions(value_set=catalogue)
     indices = np.full((len(track_ids), top_n), -1, dtype=np.int64)
     scores = np.full((len(track_ids), top_n), -np.inf, dtype=np.float32)
-    seed_rows = seed.to_numpy()
-    indices[seed_rows, rank - 1] = neighbour.to_numpy()
-    scores[seed_rows, rank - 1] = table[schema.NB_SCORE].to_numpy()
+    columns = [schema.NB_TRACK_ID, schema.NB_RANK, schema.NB_NEIGHBOUR_ID, schema.NB_SCORE]
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
+        seed = pc.index_in(batch.column(schema.NB_TRACK_ID), options=lookup)
+        neighbour = pc.index_in(batch.column(schema.NB_NEIGHBOUR_ID), options=lookup)
+        if seed.null_count or neighbour.null_count:
+            raise SpotrecError(f"{path} names tracks that are not in tracks.parquet")
+        rank = batch.column(schema.NB_RANK).to_numpy()
+        if len(rank) and (rank.min() < 1 or rank.max() > top_n):
+            raise SpotrecError(f"{path} has ranks outside 1..{top_n}")
+        seed_rows = seed.to_numpy()
+        indices[seed_rows, rank - 1] = neighbour.to_numpy()
+        scores[seed_rows, rank - 1] = batch.column(schema.NB_SCORE).to_numpy()
     return indices, scores

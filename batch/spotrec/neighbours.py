@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -36,6 +37,7 @@ from spotrec.ann import (
     recall_at,
     sample_queries,
 )
+from spotrec.stages import cpu_seconds
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ class NeighbourSearch:
         song_ids = np.asarray(song_ids)
         _validate(embeddings, song_ids, top_n, None)
         faiss.omp_set_num_threads(available_cores())
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), cpu_seconds()
         self.n, dim = embeddings.shape
         self.top_n = top_n
         self.vectors = _normalized(embeddings)
@@ -177,6 +179,7 @@ class NeighbourSearch:
             self.info = {"method": "exact", "index": "Flat"}
         self.info.update(rows=self.n, dim=dim, top_n=top_n, fetch=self.fetch)
         self.info["index_build_s"] = round(time.perf_counter() - began, 2)
+        self.info["index_build_cpu_s"] = round(cpu_seconds() - began_cpu, 2)
         log.info(
             "knn: %s index over %d x %d in %.2fs",
             self.info["index"],
@@ -198,12 +201,20 @@ class NeighbourSearch:
         """Yield (query rows, indices (b, top_n), scores (b, top_n)) batch by batch."""
         first_pass = self._exact_search if exact else (lambda q, k: self.index.search(q, k))
         starts = range(0, len(rows), batch_size)
+        # Off a terminal (CI, AWS Batch) a log line every ~5% instead of a bar: at 1M tracks the
+        # search runs for many minutes (docs/performance.md, "1M tracks").
+        log_every = max(1, len(starts) // 20) if progress and not sys.stderr.isatty() else 0
+        began = time.perf_counter()
         if progress:
             from tqdm import tqdm
 
             # disable=None: a bar on a terminal, nothing in CI logs (stage timings are logged).
             starts = tqdm(starts, desc="knn", unit="batch", leave=False, disable=None)
-        for lo in starts:
+        for done, lo in enumerate(starts):
+            if log_every and done and done % log_every == 0:
+                log.info(
+                    "knn: %d of %d queries in %.0f s", lo, len(rows), time.perf_counter() - began
+                )
             queries = np.asarray(rows[lo : lo + batch_size], dtype=np.int64)
             scores, candidates = first_pass(self.vectors[queries], self.fetch)
             idx, sc, counts = _filter_candidates(
@@ -239,7 +250,7 @@ class NeighbourSearch:
         comparison itself on every small build."""
         s = self.settings
         rows = sample_queries(start, stop, s.recall_sample, s.seed)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), cpu_seconds()
         _, found = self.collect(rows)
         _, exact = self.collect(rows, exact=True)
         recall = recall_at(found, exact)
@@ -248,6 +259,7 @@ class NeighbourSearch:
             f"recall_at_{RECALL_AT}": round(recall, 4),
             "recall_sample": len(rows),
             "recall_s": round(time.perf_counter() - began, 2),
+            "recall_cpu_s": round(cpu_seconds() - began_cpu, 2),
         }
 
 

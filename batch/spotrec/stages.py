@@ -15,6 +15,13 @@ log = logging.getLogger("spotrec")
 logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far, all threads: unlike wall time, what a
+    stage costs does not depend on how many other jobs share the cores (docs/scale.md)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -23,24 +30,27 @@ def peak_rss_mb() -> float:
 
 @dataclass
 class StageTimer:
-    """Collects wall-clock seconds per named stage, in the order the stages ran."""
+    """Collects wall-clock and CPU seconds per named stage, in the order the stages ran."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         log.info("stage %s: started", name)
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), cpu_seconds()
         try:
             yield
         finally:
-            elapsed = time.perf_counter() - begin
+            elapsed, used = time.perf_counter() - begin, cpu_seconds() - begin_cpu
             self.seconds[name] = round(self.seconds.get(name, 0.0) + elapsed, 3)
+            self.cpu[name] = round(self.cpu.get(name, 0.0) + used, 3)
             log.info(
-                "stage %s: %.1f s (total %.1f s, peak RSS %.0f MiB)",
+                "stage %s: %.1f s, %.1f CPU s (total %.1f s, peak RSS %.0f MiB)",
                 name,
                 elapsed,
+                used,
                 self.total(),
                 peak_rss_mb(),
             )

@@ -298,7 +298,7 @@ def iter_release_items(
 
     def loader(model: str) -> Callable[[], NeighbourLists]:
         path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
-        return lambda: NeighbourTable(path, catalogue)
+        return lambda: NeighbourTable(path, catalogue, manifest.get("top_n"))
 
     meta = {
         "run_id": run_id or manifest["run_id"],

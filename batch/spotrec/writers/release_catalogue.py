@@ -110,31 +110,29 @@ def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
 
 
 class NeighbourTable:
-    """One model's neighbours as index arrays grouped by seed, rank order within each group."""
+    """One model's neighbours as index arrays grouped by seed, rank order within each group.
 
-    def __init__(self, path: Path, catalogue: ReleaseCatalogue):
+    Read through neighbour_files.read_index_matrix, a batch of rows at a time: reading the
+    whole file's two string columns at once cost ~2.6 GB at 1M tracks x 50 (docs/scale.md)."""
+
+    def __init__(self, path: Path, catalogue: ReleaseCatalogue, top_n: int | None = None):
         import numpy as np
-        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        columns = [schema.NB_TRACK_ID, schema.NB_RANK, schema.NB_NEIGHBOUR_ID, schema.NB_SCORE]
-        table = pq.read_table(path, columns=columns)
-        value_set = pa.array(catalogue.ids, type=pa.string())
-        seeds = pc.index_in(table[schema.NB_TRACK_ID], value_set=value_set)
-        neighbours = pc.index_in(table[schema.NB_NEIGHBOUR_ID], value_set=value_set)
-        if seeds.null_count or neighbours.null_count:
-            raise ValueError(
-                f"{path}: {seeds.null_count + neighbours.null_count} ids are not in tracks.parquet"
-            )
-        seed_idx = seeds.to_numpy(zero_copy_only=False)
-        ranks = table[schema.NB_RANK].to_numpy()
-        order = np.lexsort((ranks, seed_idx))
-        self.seed_idx = seed_idx[order]
-        self.neighbour_idx = neighbours.to_numpy(zero_copy_only=False)[order]
-        scores = table[schema.NB_SCORE].to_numpy().astype("float64")[order]
-        self.scores = np.round(scores, 6)
-        self.starts = np.searchsorted(self.seed_idx, np.arange(len(catalogue.ids) + 1))
+        from spotrec.neighbour_files import read_index_matrix
+
+        if top_n is None:
+            top_n = pc.max(pq.read_table(path, columns=[schema.NB_RANK])[schema.NB_RANK]).as_py()
+        try:
+            indices, scores = read_index_matrix(path, catalogue.ids, max(top_n or 0, 1))
+        except SpotrecError as error:
+            raise ValueError(str(error)) from error
+        filled = indices >= 0  # each row's filled slots come first (ranks 1..k)
+        self.neighbour_idx = indices[filled]
+        self.scores = np.round(scores[filled].astype("float64"), 6)
+        del indices, scores
+        self.starts = np.concatenate([[0], np.cumsum(filled.sum(axis=1))])
         self.in_degree = np.bincount(self.neighbour_idx, minlength=len(catalogue.ids))
 
     def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
