@@ -144,6 +144,7 @@ class NeighbourTable:
         numpy arrays (the related-artists product, writers/artists.py)."""
         import numpy as np
 
-        ranks = np.arange(len(self.seed_idx)) - self.starts[self.seed_idx] + 1
+        seed_idx = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        ranks = np.arange(len(seed_idx)) - self.starts[seed_idx] + 1
         keep = ranks <= depth
-        return self.seed_idx[keep], self.neighbour_idx[keep], ranks[keep]
+        return seed_idx[keep], self.neighbour_idx[keep], ranks[keep]
