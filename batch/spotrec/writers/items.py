@@ -298,7 +298,10 @@ def iter_release_items(
 
     def loader(model: str) -> Callable[[], NeighbourLists]:
         path = Path(build_dir) / schema.NEIGHBOURS_DIR / f"{model}.parquet"
-        return lambda: NeighbourTable(path, catalogue, manifest.get("top_n"))
+        # the listening models' lists run deeper than content's (schema.DEFAULT_LISTENING_TOP_N)
+        listening = model in schema.LISTENING_MODELS and manifest.get("listening_top_n")
+        depth = manifest.get("listening_top_n") if listening else manifest.get("top_n")
+        return lambda: NeighbourTable(path, catalogue, depth)
 
     meta = {
         "run_id": run_id or manifest["run_id"],
