@@ -117,6 +117,7 @@ TRACK_ID_PATTERN = re.compile(r"^[0-9A-Za-z]{22}$")
 ID_BYTES = 22
 NO_SEED = 0xFFFFFF
 _LIST_HEADER = struct.Struct("<3sff")
+LIST_HEADER = _LIST_HEADER  # the batch's vectorised writer (writers/packed_lists.py) packs it too
 _U16_MAX = 65535
 assert array("I").itemsize == 4 and array("i").itemsize == 4 and array("H").itemsize == 2
 

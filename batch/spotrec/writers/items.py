@@ -43,6 +43,7 @@ from spotrec.writers.artists import (
     model_artist_items,
     related_artists,
 )
+from spotrec.writers.packed_lists import packed_rows
 from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items
 from spotrec.writers.release_catalogue import (
     NeighbourTable,
@@ -151,11 +152,15 @@ def model_items(
     depth: int,
 ) -> Iterator[tuple[str, bytes]]:
     """N# (one per track, first `depth` neighbours) and G# items of one model."""
-    for i, track_id in enumerate(catalogue.ids):
-        if not is_live(track_id):
-            continue
-        indexes, scores = table.neighbours_of(i)
-        yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
+    if isinstance(table, NeighbourTable):  # numpy, byte-identical to pack_list (packed_lists.py)
+        for i, body in packed_rows(table.neighbour_idx, table.scores, table.starts, depth):
+            if is_live(catalogue.ids[i]):
+                yield neighbours_key(model, catalogue.ids[i]), body
+    else:
+        for i, track_id in enumerate(catalogue.ids):
+            if is_live(track_id):
+                indexes, scores = table.neighbours_of(i)
+                yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
     in_degree = list(table.in_degree)
     for genre in sorted(members):
         chosen, scores = genre_list(members[genre], in_degree, catalogue, size)
