@@ -33,15 +33,13 @@ fallback is used, initialPoolSize and afterFilteringSize include the seed's fall
 from __future__ import annotations
 
 import struct
-import threading
 from array import array
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from spotrec_serving.errors import ServiceUnavailable
 from spotrec_serving.fusion import RRF_K, fuse_ranked_lists
 from spotrec_serving.items import FEATURES, decode_feature, unpack_list
+from spotrec_serving.release import RunCache, fetch_blocks
 from spotrec_serving.tuning import DEFAULT_SPREADS, rerank
 
 if TYPE_CHECKING:
@@ -63,9 +61,7 @@ SOUND_FEATURES = (
     "valence",
 )
 _COUNT = struct.Struct("<I")
-_cache: OrderedDict[tuple[int, str], tuple[ItemStore, GenreCodes]] = OrderedDict()
-_CACHE_SIZE = 2
-_lock = threading.Lock()
+_genre_codes = RunCache(2)  # the current run and the one before it, as the catalogue
 
 
 def pool_key(genre: str) -> str:
@@ -106,26 +102,13 @@ class GenreCodes:
 
 def release_genre_codes(store: ItemStore, release: Release) -> GenreCodes:
     """The run's GC# blocks, read once per process and run (as release.release_catalogue)."""
-    from spotrec_serving.release import fetch_items
-
-    cache_key = (id(store), release.run_id)
-    with _lock:
-        cached = _cache.get(cache_key)
-        if cached is not None and cached[0] is store:
-            return cached[1]
-    keys = [genre_codes_key(b) for b in range(int(release.meta["genre_code_blocks"]))]
-    blocks: dict[str, object] = {}
-    for start in range(0, len(keys), 100):
-        blocks.update(fetch_items(store, release.run_id, keys[start : start + 100]))
-    if any(not isinstance(blocks.get(k), bytes) for k in keys):
-        raise ServiceUnavailable(f"release {release.run_id} lacks genre code items")
-    codes = GenreCodes()
-    for key in keys:
-        codes.add_block(blocks[key])
-    with _lock:
-        _cache[cache_key] = (store, codes)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    codes = _genre_codes.get(store, release.run_id)
+    if codes is None:
+        keys = [genre_codes_key(b) for b in range(int(release.meta["genre_code_blocks"]))]
+        codes = GenreCodes()
+        for block in fetch_blocks(store, release, keys, "genre code"):
+            codes.add_block(block)
+        _genre_codes.put(store, release.run_id, codes)
     return codes
 
 

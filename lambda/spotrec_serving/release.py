@@ -27,8 +27,6 @@ UNAVAILABLE_MESSAGE = "the recommendation store is unavailable; try again later"
 # Keyed by (id(store), run_id); the value keeps the store alive so its id cannot be reused
 # by another store while the entry exists.
 _meta_cache: OrderedDict[tuple[int, str], tuple[ItemStore, dict]] = OrderedDict()
-_catalogue_cache: OrderedDict[tuple[int, str], tuple[ItemStore, Catalogue]] = OrderedDict()
-_CATALOGUE_CACHE_SIZE = 2  # the current run and the one before it (a pointer move in flight)
 _lock = threading.Lock()
 
 
@@ -107,24 +105,49 @@ def _check_not_expired(meta: dict[str, Any]) -> None:
         )
 
 
-def release_catalogue(store: ItemStore, release: Release) -> Catalogue:
-    """The run's catalogue columns: fetched once per process and run (one get_items of its C#
-    blocks, <= 100 of them: 409,600 tracks), then served from memory."""
-    cache_key = (id(store), release.run_id)
-    with _lock:
-        cached = _catalogue_cache.get(cache_key)
-        if cached is not None and cached[0] is store:
-            return cached[1]
-    keys = [catalogue_key(b) for b in range(int(release.meta["catalogue_blocks"]))]
+class RunCache:
+    """Values built once per process and run, the oldest dropped past ``size``. Keyed by
+    (id(store), run_id); the entry keeps the store alive so its id cannot be reused by another
+    store while the entry exists."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[tuple[int, str], tuple[ItemStore, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, store: ItemStore, run_id: str) -> Any | None:
+        with self._lock:
+            cached = self._entries.get((id(store), run_id))
+        return cached[1] if cached is not None and cached[0] is store else None
+
+    def put(self, store: ItemStore, run_id: str, value: Any) -> None:
+        with self._lock:
+            self._entries[(id(store), run_id)] = (store, value)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def fetch_blocks(store: ItemStore, release: Release, keys: list[str], what: str) -> list[bytes]:
+    """A run's packed blocks, in ``keys`` order, <= 100 keys a call; all of them or a 503."""
     blocks: dict[str, object] = {}
     for start in range(0, len(keys), 100):
         blocks.update(fetch_items(store, release.run_id, keys[start : start + 100]))
     missing = [k for k in keys if not isinstance(blocks.get(k), bytes)]
     if missing:
-        raise ServiceUnavailable(f"release {release.run_id} lacks catalogue items {missing[:3]}")
-    catalogue = Catalogue.from_blocks([blocks[k] for k in keys], release.meta["feature_ranges"])
-    with _lock:
-        _catalogue_cache[cache_key] = (store, catalogue)
-        while len(_catalogue_cache) > _CATALOGUE_CACHE_SIZE:
-            _catalogue_cache.popitem(last=False)
+        raise ServiceUnavailable(f"release {release.run_id} lacks {what} items {missing[:3]}")
+    return [blocks[k] for k in keys]  # type: ignore[misc]
+
+
+_catalogues = RunCache(2)  # the current run and the one before it (a pointer move in flight)
+
+
+def release_catalogue(store: ItemStore, release: Release) -> Catalogue:
+    """The run's catalogue columns: fetched once per process and run (one get_items of its C#
+    blocks, <= 100 of them: 409,600 tracks), then served from memory."""
+    catalogue = _catalogues.get(store, release.run_id)
+    if catalogue is None:
+        keys = [catalogue_key(b) for b in range(int(release.meta["catalogue_blocks"]))]
+        blocks = fetch_blocks(store, release, keys, "catalogue")
+        catalogue = Catalogue.from_blocks(blocks, release.meta["feature_ranges"])
+        _catalogues.put(store, release.run_id, catalogue)
     return catalogue
