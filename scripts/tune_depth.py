@@ -20,21 +20,18 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from spotrec import schema
 from spotrec.data.ingest import load_catalogue
-from spotrec.data.listening import load_listening, session_item_weights, split_sessions
-from spotrec.data.listening.planted import events_log, generate_sessions
-from spotrec.evaluation import listening as heldout
-from spotrec.models.blend import evidence_weights, fuse_index_lists
+from spotrec.evaluation.heldout_listening import synthetic_listening
+from spotrec.models.blend import fuse_index_lists
 from spotrec.models.colistening import CoListeningModel, complete_lists
 from spotrec.models.cosine import CosineModel
+from spotrec.models.hybrid import evidence_weights
 from spotrec.neighbours import exact_top_n
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,20 +64,9 @@ def main() -> int:
     begin = time.perf_counter()
 
     tracks = load_catalogue(args.data).tracks
-    track_ids = tracks[schema.TRACK_ID].to_numpy()
-    song_codes = pd.factorize(tracks[schema.SONG_ID])[0].astype(np.int64)
-    planted = generate_sessions(tracks, args.sessions, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "events.csv"
-        events_log(tracks, planted).to_csv(path, index=False)
-        events = load_listening([path], tracks).events
-    train, held = split_sessions(events, heldout_share=0.1, seed=args.seed)
-    weights = session_item_weights(train)
-    cases = heldout.heldout_cases(
-        held, track_ids, song_codes, max_cases=args.max_cases, seed=args.seed
-    )
-    warm_songs = np.unique(song_codes[pd.Index(track_ids).get_indexer(weights["track_id"])])
-    cold_cases = heldout.cold_slice(cases, song_codes, warm_songs)
+    world = synthetic_listening(tracks, args.sessions, seed=args.seed, max_cases=args.max_cases)
+    song_codes, cases, cold_cases = world.song_codes, world.cases, world.cold_cases
+    train, weights = world.train, world.weights
     print(
         f"{len(tracks):,} tracks; {train[schema.LS_SESSION_ID].nunique():,} training sessions, "
         f"{len(cases):,} held-out cases ({len(cold_cases):,} with cold targets); "
@@ -93,7 +79,7 @@ def main() -> int:
         embeddings = CosineModel().fit(tracks, seed=args.seed).embed(tracks)
         cosine, _ = exact_top_n(embeddings, song_codes, deep, progress=False)
         np.save(cache, cosine, allow_pickle=False)
-    seeds = np.unique(np.concatenate(cases.seeds))  # only the seeds' lists are scored
+    seeds = world.seeds  # only the seeds' lists are scored
     model = CoListeningModel(weighting="cosine", popularity_discount=0.0)
     model.fit(tracks, listening=weights)
     evidence, _ = model.evidence_lists(song_codes, deep)
@@ -109,7 +95,7 @@ def main() -> int:
     print(f"\n### Depth of the stored lists, 5 seeds merged\n\n{tune.HEADER}")
     for name, lists in (("cosine", cosine), ("colistening", colistening), ("hybrid", hybrid)):
         for depth in depths:
-            figures = tune.scores_of(lists[:, :depth], cases, cold_cases, song_codes)
+            figures = world.score(lists[:, :depth])
             print(tune.row(f"{name}, top-{depth}", figures))
     print(f"\ntotal {time.perf_counter() - begin:.0f} s")
     return 0
