@@ -7,6 +7,7 @@ path and Lambda tests must be able to run without the batch extra installed.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -56,3 +57,28 @@ def serving(server: SpotrecHTTPServer) -> Iterator[SpotrecHTTPServer]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+SERVING_VARIABLES = (
+    "SPOTREC_TABLE",
+    "SPOTREC_STORE",
+    "SPOTREC_EVENTS_TABLE",
+    "SPOTREC_EVENTS_DB",
+    "SPOTREC_BASE_URL",
+    "SPOTREC_CURRENT_TTL_SECONDS",
+)
+
+
+@contextmanager
+def store_environment(**values: str) -> Iterator[None]:
+    """Only ``values`` of the serving variables set while the block runs, restored afterwards
+    (the server and the handler read them per request)."""
+    saved = {name: os.environ.pop(name, None) for name in SERVING_VARIABLES}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value

@@ -8,11 +8,8 @@ after the rebuild each is the other's first co-listening neighbour, and the API 
 from __future__ import annotations
 
 import json
-import os
 import random
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -20,7 +17,7 @@ import pandas as pd
 import pytest
 
 from aws_support import REGION, create_events_table, moto_server
-from serve_support import serving
+from serve_support import serving, store_environment
 from spotrec import schema
 from spotrec.cli import main
 
@@ -28,21 +25,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVENTS_TABLE = "spotrec-events-loop"
 PAIR_SESSIONS, BACKGROUND_SESSIONS = 12, 30
-
-
-@contextmanager
-def store_environment(**values: str) -> Iterator[None]:
-    """Only ``values`` of the store variables set while the block runs, restored afterwards."""
-    names = ("SPOTREC_TABLE", "SPOTREC_STORE", "SPOTREC_EVENTS_TABLE", "SPOTREC_EVENTS_DB")
-    saved = {name: os.environ.pop(name, None) for name in names}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
 
 
 def http_json(url: str, payload: dict | None = None) -> tuple[int, dict]:

@@ -9,18 +9,16 @@ import argparse
 import csv
 import importlib
 import json
-import os
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 
 from aws_support import REGION, TEMPLATE, moto_server
-from serve_support import serving
+from serve_support import serving, store_environment
 
 pytestmark = pytest.mark.integration
 
@@ -103,22 +101,6 @@ def paths_for(builds: dict[str, Path]) -> list[str]:
     ]
 
 
-@contextmanager
-def store_env(**values: str) -> Iterator[None]:
-    names = ["SPOTREC_TABLE", "SPOTREC_STORE", "SPOTREC_BASE_URL", "SPOTREC_CURRENT_TTL_SECONDS"]
-    saved = {name: os.environ.get(name) for name in names}
-    for name in names:
-        os.environ.pop(name, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-
-
 def answers(paths: list[str], *, table: str | None = None, build: Path | None = None) -> list:
     from spotrec import server as srv
 
@@ -126,7 +108,10 @@ def answers(paths: list[str], *, table: str | None = None, build: Path | None = 
     if table:
         env["SPOTREC_TABLE"] = table
     out = []
-    with store_env(**env), serving(srv.make_server(str(build) if build else None, port=0)) as s:
+    with (
+        store_environment(**env),
+        serving(srv.make_server(str(build) if build else None, port=0)) as s,
+    ):
         for path in paths:
             try:
                 with urllib.request.urlopen(s.url + path, timeout=30) as response:
