@@ -6,23 +6,13 @@ test_aws_retrain.py (the scheduled retrain, which must carry the scaler the same
 
 from __future__ import annotations
 
-import argparse
 import csv
-import importlib
 from collections import Counter
 from pathlib import Path
 
 import boto3
 
-from aws_support import REGION
-
-
-def run_command(module_name: str, argv: list[str]) -> int:
-    """Run a `spotrec` subcommand module in-process (its add_arguments + run)."""
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser()
-    module.add_arguments(parser)
-    return module.run(parser.parse_args(argv))
+from aws_support import REGION, run_command
 
 
 def grown_catalogues(root: Path) -> tuple[Path, Path]:

@@ -48,6 +48,17 @@ def retrain(stage: str, work: Path, **extra: str) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
 
 
+def stack(table: str, bucket: str, catalogue: Path):
+    """The template's table and bucket on the moto server, the catalogue at input/catalogue.csv
+    (SPOTREC_DATA_URI); returns the (dynamodb, s3) clients."""
+    template = stack_template.load_template(TEMPLATE)
+    ddb, s3 = boto3.client("dynamodb", region_name=REGION), boto3.client("s3")
+    stack_template.create_table(ddb, template, table)
+    stack_template.create_bucket(s3, template, bucket, REGION)
+    s3.upload_file(str(catalogue), bucket, "input/catalogue.csv")
+    return ddb, s3
+
+
 def sqlite_neighbour_lists(store: Path) -> dict[str, bytes]:
     """The packed N# lists (items.py), byte for byte."""
     with sqlite3.connect(store) as connection:
@@ -66,11 +77,7 @@ def test_staged_sharded_retrain_publishes_the_unsharded_result(tmp_path):
     expected = sqlite_neighbour_lists(local / "store.sqlite")
 
     with moto_server():
-        template = stack_template.load_template(TEMPLATE)
-        ddb, s3 = boto3.client("dynamodb", region_name=REGION), boto3.client("s3")
-        stack_template.create_table(ddb, template, TABLE)
-        stack_template.create_bucket(s3, template, BUCKET, REGION)
-        s3.upload_file(str(csv), BUCKET, "input/catalogue.csv")
+        ddb, s3 = stack(TABLE, BUCKET, csv)
 
         retrain("train", tmp_path / "train")
         for shard in range(SHARDS):  # separate work dirs: nothing shared but S3
@@ -102,22 +109,24 @@ def test_scheduled_retrain_keeps_the_current_scaler_and_writes_only_changes(tmp_
     publish writes only the parts that changed."""
     base, grown = grown_catalogues(tmp_path)
     first, second = tmp_path / "first", tmp_path / "second"
+    table = bucket = "spotrec-scaler"  # the moto server may outlive the test above: own names
+    names = {
+        "SPOTREC_TABLE": table,
+        "SPOTREC_BUCKET": bucket,
+        "SPOTREC_DATA_URI": f"s3://{bucket}/input/catalogue.csv",
+    }
     with moto_server():
-        template = stack_template.load_template(TEMPLATE)
-        ddb, s3 = boto3.client("dynamodb", region_name=REGION), boto3.client("s3")
-        stack_template.create_table(ddb, template, TABLE)
-        stack_template.create_bucket(s3, template, BUCKET, REGION)
-        s3.upload_file(str(base), BUCKET, "input/catalogue.csv")
-        retrain("all", first)
-        store = DynamoDBStore(TABLE, client=ddb, current_ttl_seconds=0)
+        ddb, s3 = stack(table, bucket, base)
+        retrain("all", first, **names)
+        store = DynamoDBStore(table, client=ddb, current_ttl_seconds=0)
         run_a = store.current_run()
-        listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"runs/{run_a}/models/")
+        listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"runs/{run_a}/models/")
         uploaded = {obj["Key"].split("/", 2)[2] for obj in listing.get("Contents", [])}
 
-        s3.upload_file(str(grown), BUCKET, "input/catalogue.csv")
-        retrain("all", second, SPOTREC_RETRAIN_ID="execution-2")
+        s3.upload_file(str(grown), bucket, "input/catalogue.csv")
+        retrain("all", second, SPOTREC_RETRAIN_ID="execution-2", **names)
         run_b = store.current_run()
-        written = {key.removeprefix(run_b + "#") for key in stored_keys(TABLE, run_b)}
+        written = {key.removeprefix(run_b + "#") for key in stored_keys(table, run_b)}
 
     assert "models/cosine/cosine.json" in uploaded
     published = scaler_of(first / "build" / "models" / "cosine")

@@ -6,7 +6,6 @@ pinned to A sees only A's items, during the publish and after; rollback serves A
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from aws_support import REGION, TEMPLATE, moto_server
-from incremental_support import expected_writes, grown_catalogues, run_command, stored_keys
-from serve_support import serving, store_environment
+from aws_support import REGION, TEMPLATE, moto_server, run_command
+from incremental_support import expected_writes, grown_catalogues, stored_keys
+from serve_support import served_answers
 
 pytestmark = pytest.mark.integration
 
@@ -80,23 +79,7 @@ def paths_for(builds: dict[str, Path]) -> list[str]:
 
 
 def answers(paths: list[str], *, table: str | None = None, build: Path | None = None) -> list:
-    from spotrec import server as srv
-
-    env = {"SPOTREC_BASE_URL": BASE_URL, "SPOTREC_CURRENT_TTL_SECONDS": "0"}
-    if table:
-        env["SPOTREC_TABLE"] = table
-    out = []
-    with (
-        store_environment(**env),
-        serving(srv.make_server(str(build) if build else None, port=0)) as s,
-    ):
-        for path in paths:
-            try:
-                with urllib.request.urlopen(s.url + path, timeout=30) as response:
-                    out.append((response.status, json.loads(response.read())))
-            except urllib.error.HTTPError as exc:
-                out.append((exc.code, json.loads(exc.read())))
-    return out
+    return served_answers(paths, BASE_URL, table=table, build=build)
 
 
 def test_incremental_publish(endpoint, builds):
