@@ -24,16 +24,26 @@ weighting of that listening data; empty = off).
 With listening data the train stage passes it to `spotrec build --interactions` and adds the
 co-listening model and the hybrid to the models; later stages build the models the train stage
 recorded (no --models), so every stage agrees.
+
+The train stage (and `all`) also passes `--previous` with the current release's reused model
+state (s3://$SPOTREC_BUCKET/runs/<CURRENT run>/models/cosine/: the feature scaler, JSON + .npy,
+which every publish uploads): like a local `spotrec build --previous DIR`, unchanged tracks
+keep their lists, so the incremental publish writes only what changed (docs/aws.md). With no
+release yet, or a run published without that state, the scaler is refitted.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
+
+from spotrec import schema
+from spotrec.writers.release import read_pointer
 
 WORK = Path(os.environ.get("SPOTREC_WORK", "/tmp/spotrec"))
 BUILD = WORK / "build"
@@ -103,13 +113,31 @@ def fetch_listening() -> Path | None:
     return target
 
 
+def fetch_previous() -> list[str]:
+    """`--previous DIR` holding the current release's models/ state; [] when there is none."""
+    run_id = read_pointer(boto3.client("dynamodb"), env("SPOTREC_TABLE")).run_id
+    if run_id is None:
+        print("retrain: nothing published yet: the scaler is fitted afresh")
+        return []
+    target = WORK / "previous"
+    shutil.rmtree(target, ignore_errors=True)
+    download(f"runs/{run_id}/{schema.MODELS_DIR}/", target / schema.MODELS_DIR)
+    if not target.is_dir():
+        print(f"retrain: run {run_id} has no {schema.MODELS_DIR}/ in S3: the scaler is refitted")
+        return []
+    print(f"retrain: --previous: the model state of the current run {run_id}", flush=True)
+    return ["--previous", str(target)]
+
+
 def train_arguments(models: str) -> list[str]:
-    """--models and the listening arguments of the train stage."""
+    """--models, --previous and the listening arguments of the train stage."""
+    previous = fetch_previous()
     listening = fetch_listening()
     if listening is None:
-        return ["--models", models]
+        return ["--models", models, *previous]
     wanted = [m for m in models.split(",") if m] + ["colistening", "hybrid"]
     args = ["--models", ",".join(dict.fromkeys(wanted)), "--interactions", str(listening)]
+    args += previous
     if os.environ.get("SPOTREC_HALF_LIFE_DAYS"):
         args += ["--half-life-days", os.environ["SPOTREC_HALF_LIFE_DAYS"]]
     return args

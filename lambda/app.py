@@ -18,22 +18,23 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from spotrec_serving import artists
 from spotrec_serving.config import Config, request_clock
-from spotrec_serving.errors import ApiError, BadRequest, NotFound, error_response
+from spotrec_serving.errors import ApiError, BadRequest, error_response
 from spotrec_serving.event_store import optional_event_store
 from spotrec_serving.events import check_session_id
 from spotrec_serving.factory import make_store
-from spotrec_serving.items import TrackSummary, track_key
+from spotrec_serving.items import TrackSummary
 from spotrec_serving.openapi import openapi_document
 from spotrec_serving.recommend import RecommendationRequest, check_seed_shape, recommend
-from spotrec_serving.release import current_release, fetch_items
-from spotrec_serving.routes import MAX_AUDIO_FEATURES_IDS, Route, route_named, routes_matching
+from spotrec_serving.release import current_release
+from spotrec_serving.route_types import Route
+from spotrec_serving.routes import MAX_AUDIO_FEATURES_IDS, route_named, routes_matching
 from spotrec_serving.search import search_tracks
-from spotrec_serving.spotify import audio_features_object, track_object
+from spotrec_serving.spotify import audio_features_object, request_base_url, track_object
+from spotrec_serving.tracks import documents_for_ids, one_track_document
 from spotrec_serving.tuning import parse_tuning
 from spotrec_serving.validation import (
     MAX_IDS_PER_REQUEST,
     MAX_SEEDS,
-    check_track_id,
     parse_int,
     parse_query,
     parse_track_ids,
@@ -123,27 +124,15 @@ def int_param(entry: Route, name: str) -> int | None:
 
 
 def base_url() -> str:
-    """SPOTREC_BASE_URL, else scheme://host[/stage] of this request (stage from requestContext)."""
-    config = Config.from_env()
-    if config.base_url:
-        return config.base_url
+    """SPOTREC_BASE_URL, else scheme://host[/stage] of this request."""
     event = app.current_event
-    headers = event.headers
-    host = headers.get("host") or "localhost"
-    scheme = headers.get("x-forwarded-proto") or "https"
     context_path = (event.raw_event.get("requestContext") or {}).get("path") or ""
-    stage_prefix = context_path[: -len(event.path)] if context_path.endswith(event.path) else ""
-    return f"{scheme}://{host}{stage_prefix}".rstrip("/")
+    configured = Config.from_env().base_url
+    return configured or request_base_url(event.headers, event.path, context_path)
 
 
 def store():
     return make_store(Config.from_env())
-
-
-def track_documents(track_ids: list[str]) -> dict[str, dict]:
-    release = current_release(store())
-    distinct = list(dict.fromkeys(track_key(t) for t in track_ids))
-    return fetch_items(store(), release.run_id, distinct)
 
 
 # --- routes --------------------------------------------------------------------------------------
@@ -209,30 +198,10 @@ def get_search():
     return found
 
 
-def one_track_document(track_id: str) -> dict:
-    """The T# document of one well-formed, known track id (400 / 404 otherwise)."""
-    check_track_id(track_id)
-    document = track_documents([track_id]).get(track_key(track_id))
-    if document is None:
-        raise NotFound(f"unknown track id {track_id}")
-    return document
-
-
 @route("Track")
 def get_track(id: str):
-    document = one_track_document(id)
+    document = one_track_document(store(), id)
     return track_object(TrackSummary.decode(document["track"]), base_url())
-
-
-def documents_for_ids_param(max_count: int) -> list[dict | None]:
-    """The T# documents of the required `ids` parameter, in its order; None for an unknown id
-    (Spotify answers null in its place)."""
-    ids_text = param("ids")
-    if ids_text is None:
-        raise BadRequest("missing parameter 'ids'")
-    track_ids = parse_track_ids(ids_text, "ids", max_count=max_count)
-    documents = track_documents(track_ids)
-    return [documents.get(track_key(t)) for t in track_ids]
 
 
 @route("Tracks")
@@ -241,14 +210,14 @@ def get_tracks():
     return {
         "tracks": [
             track_object(TrackSummary.decode(doc["track"]), url) if doc else None
-            for doc in documents_for_ids_param(MAX_IDS_PER_REQUEST)
+            for doc in documents_for_ids(store(), param("ids"), MAX_IDS_PER_REQUEST)
         ]
     }
 
 
 @route("AudioFeatures")
 def get_audio_features(id: str):
-    return audio_features_object(one_track_document(id), base_url())
+    return audio_features_object(one_track_document(store(), id), base_url())
 
 
 @route("AudioFeaturesSeveral")
@@ -257,7 +226,7 @@ def get_several_audio_features():
     return {
         "audio_features": [
             audio_features_object(doc, url) if doc else None
-            for doc in documents_for_ids_param(MAX_AUDIO_FEATURES_IDS)
+            for doc in documents_for_ids(store(), param("ids"), MAX_AUDIO_FEATURES_IDS)
         ]
     }
 

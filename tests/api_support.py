@@ -9,13 +9,12 @@ functions (Lambda tests import nothing heavy from the tests' path).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from serve_support import serving, write_build
+from serve_support import serving, store_environment, write_build
 
 
 @dataclass(frozen=True)
@@ -77,17 +76,10 @@ def write_synthetic_build(out: Path, n_tracks: int = 120, n_genres: int = 6, top
 
 
 @contextmanager
-def serve(store: Path | None) -> Iterator[str]:
-    """`spotrec serve` on 127.0.0.1 at a free port (store = a build dir; None = SPOTREC_TABLE);
-    yields its base URL. SPOTREC_STORE is restored afterwards."""
+def serve(store: Path) -> Iterator[str]:
+    """`spotrec serve` on 127.0.0.1 at a free port over a build dir's SQLite store; yields its
+    base URL. No serving variable leaks in or out (serve_support.store_environment)."""
     from spotrec import server as srv
 
-    saved = os.environ.get("SPOTREC_STORE")
-    try:
-        with serving(srv.make_server(store, port=0)) as server:
-            yield server.url
-    finally:
-        if saved is None:
-            os.environ.pop("SPOTREC_STORE", None)
-        else:
-            os.environ["SPOTREC_STORE"] = saved
+    with store_environment(), serving(srv.make_server(store, port=0)) as server:
+        yield server.url

@@ -5,6 +5,8 @@ No pandas/numpy here: the Lambda-side DynamoDB tests import this module too.
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,14 @@ DUMMY_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+def run_command(module_name: str, argv: list[str]) -> int:
+    """Run a `spotrec` subcommand module in-process (its add_arguments + run)."""
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv))
 
 
 def create_template_table(client: Any, name: str) -> None:

@@ -7,8 +7,11 @@ path and Lambda tests must be able to run without the batch extra installed.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,3 +85,29 @@ def store_environment(**values: str) -> Iterator[None]:
             os.environ.pop(name, None)
             if value is not None:
                 os.environ[name] = value
+
+
+def http_get(base: str, path: str) -> tuple[int, dict]:
+    """(status, JSON body) of a GET, errors included (they are Spotify-shaped JSON too)."""
+    try:
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def served_answers(
+    paths: list[str], base_url: str, *, table: str | None = None, build: Path | None = None
+) -> list[tuple[int, dict]]:
+    """(status, JSON) of each path through `spotrec serve`: from DynamoDB (``table``) or from
+    the build's SQLite store, hrefs under ``base_url``, CURRENT read afresh every request."""
+    from spotrec import server as srv
+
+    env = {"SPOTREC_BASE_URL": base_url, "SPOTREC_CURRENT_TTL_SECONDS": "0"}
+    if table:
+        env["SPOTREC_TABLE"] = table
+    with (
+        store_environment(**env),
+        serving(srv.make_server(str(build) if build else None, port=0)) as server,
+    ):
+        return [http_get(server.url, path) for path in paths]

@@ -5,10 +5,11 @@ Each request under /v1/ becomes an API Gateway REST proxy event (the shape of
 runs in AWS, so the local server cannot drift from production behaviour. Everything else is a
 static file of the web page (batch/spotrec/web/).
 
-This module holds the HTTP server, the static files, the store configuration and the CLI. The
-request -> event translation and the handler loading (``build_event``, ``match_resource``,
-``RESOURCES``, ``LocalLambdaContext``, ``load_lambda_handler``) live in apigw_event.py; all but
-``match_resource`` stay importable from ``spotrec.server``.
+This module holds the HTTP server, the store configuration and the CLI; web_files.py finds the
+page's static files. The request -> event translation and the handler loading
+(``build_event``, ``match_resource``, ``RESOURCES``, ``LocalLambdaContext``,
+``load_lambda_handler``) live in apigw_event.py; all but ``match_resource`` stay importable
+from ``spotrec.server``.
 
 The store is picked like the Lambda picks it: ``SPOTREC_TABLE`` set -> DynamoDB, otherwise
 ``SPOTREC_STORE`` (which this command sets from ``--store``).
@@ -20,7 +21,6 @@ import argparse
 import base64
 import logging
 import os
-import posixpath
 import signal
 import threading
 import time
@@ -28,7 +28,7 @@ import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from spotrec import schema
 
@@ -37,65 +37,20 @@ from spotrec.apigw_event import RESOURCES as RESOURCES
 from spotrec.apigw_event import LambdaHandler, LocalLambdaContext, build_event, load_lambda_handler
 from spotrec.errors import SpotrecError
 from spotrec.local_events import with_events_route
+from spotrec.web_files import CONTENT_TYPES, DOCS_PAGE, WEB_DIR, docs_file, static_file
 from spotrec_serving.errors import error_json
 
 HELP = "serve the API (through the Lambda handler) and the web page on this machine"
 
 log = logging.getLogger(__name__)
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
 API_PREFIX = "/v1/"
-DOCS_PAGE = "/docs"  # Swagger UI over /v1/openapi.json; its files come from swagger-ui-py
-DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js")
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".json": "application/json",
-}
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 
 def _error_response(status: int, message: str) -> dict:
     body = error_json(status, message)
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
-
-
-def swagger_ui_dir() -> Path | None:
-    """Swagger UI's static files (the swagger-ui-py package, batch extra), or None."""
-    try:
-        import swagger_ui
-    except ImportError:
-        return None
-    return Path(swagger_ui.__file__).resolve().parent / "static"
-
-
-def docs_file(url_path: str, web_dir: Path = WEB_DIR) -> Path | None:
-    """The file of the /docs page a URL path names (None: not a /docs path, or missing)."""
-    if url_path in (DOCS_PAGE, DOCS_PAGE + "/"):
-        return static_file("/docs.html", web_dir)
-    name = url_path.removeprefix(DOCS_PAGE + "/")
-    assets = swagger_ui_dir()
-    if name == url_path or name not in DOCS_ASSETS or assets is None:
-        return None
-    return static_file("/" + name, assets)
-
-
-def static_file(url_path: str, web_dir: Path = WEB_DIR) -> Path | None:
-    """The web page file a URL path names, or None when it is missing or outside web_dir."""
-    relative = posixpath.normpath(unquote(url_path)).lstrip("/")
-    if relative in ("", "."):
-        relative = "index.html"
-    root = web_dir.resolve()
-    try:
-        candidate = (root / relative).resolve()
-        found = candidate.is_relative_to(root) and candidate.is_file()
-    except (OSError, ValueError):  # e.g. an embedded NUL byte
-        return None
-    return candidate if found else None
 
 
 class RequestHandler(BaseHTTPRequestHandler):

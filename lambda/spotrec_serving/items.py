@@ -37,8 +37,8 @@ with new tracks appended and removed ones left as tombstones). Display fields li
 track, in T#. An incrementally published release may keep unchanged items under older run
 ids: META's ``parts`` map says where (parts.py); readers resolve keys through it.
 
-Packed bodies (little endian; u24 = 3-byte unsigned, so up to 16.7M tracks)
---------------------------------------------------------------------------
+Packed bodies (little endian; u24 = 3-byte unsigned, so up to 16.7M tracks; codecs: packed.py)
+--------------------------------------------------------------------------------------------
 - N, G: u24 seed index (NO_SEED for G) | f32 score_hi | f32 score_lo | n x u24 index |
   n x u8 score code. score = score_lo + code / 255 * (score_hi - score_lo): exact at both ends,
   at most (score_hi - score_lo) / 510 off in between (half a step). RRF uses ranks only.
@@ -65,13 +65,25 @@ Session items (the feedback issue) are meant to live beside a run's keys as ``U#
 from __future__ import annotations
 
 import re
-import struct
-from array import array
 from dataclasses import dataclass
 from typing import Any
 
 from spotrec_serving.names import search_text as normalize_text  # noqa: F401 (re-export)
 from spotrec_serving.names import search_words  # noqa: F401 (re-export)
+
+# The packed bodies' codecs (packed.py), part of this schema's one import surface: writers and
+# readers import them from here.
+from spotrec_serving.packed import (  # noqa: F401 (re-export)
+    LIST_HEADER,
+    NO_SEED,
+    RankedList,
+    pack_list,
+    pack_search,
+    pack_u24,
+    unpack_list,
+    unpack_search,
+    unpack_u24,
+)
 
 SCHEMA_VERSION = 2
 CURRENT_KEY = "CURRENT"  # physical key of the release pointer: {"run_id", "previous": [...]}
@@ -115,11 +127,7 @@ FEATURES = (
 
 TRACK_ID_PATTERN = re.compile(r"^[0-9A-Za-z]{22}$")
 ID_BYTES = 22
-NO_SEED = 0xFFFFFF
-_LIST_HEADER = struct.Struct("<3sff")
-LIST_HEADER = _LIST_HEADER  # the batch's vectorised writer (writers/packed_lists.py) packs it too
 _U16_MAX = 65535
-assert array("I").itemsize == 4 and array("i").itemsize == 4 and array("H").itemsize == 2
 
 
 def track_key(track_id: str) -> str:
@@ -165,85 +173,6 @@ def check_schema(meta: dict[str, Any]) -> None:
             f"release {meta.get('run_id')} uses item schema {version}; this API reads schema "
             f"{SCHEMA_VERSION} only (publish the release with a matching spotrec version)"
         )
-
-
-# --- u24 index arrays: C-level slicing both ways, no per-element Python loop ------------------
-
-
-def pack_u24(values: list[int]) -> bytes:
-    if values and (min(values) < 0 or max(values) > NO_SEED):
-        raise ValueError("catalogue index outside 0..16,777,215")
-    wide = array("I", values).tobytes()
-    packed = bytearray(3 * len(values))
-    for offset in range(3):
-        packed[offset::3] = wide[offset::4]
-    return bytes(packed)
-
-
-def unpack_u24(data: bytes | memoryview) -> array:
-    count = len(data) // 3
-    wide = bytearray(4 * count)
-    for offset in range(3):
-        wide[offset::4] = data[offset::3]
-    out = array("I")
-    out.frombytes(bytes(wide))
-    return out
-
-
-# --- N#/G# lists -------------------------------------------------------------------------------
-
-
-def pack_list(seed: int | None, indexes: list[int], scores: list[float]) -> bytes:
-    """A ranked list (best first) of catalogue indexes with their scores (see module docstring)."""
-    if len(indexes) != len(scores):
-        raise ValueError("indexes and scores differ in length")
-    hi = max(scores) if scores else 0.0
-    lo = min(scores) if scores else 0.0
-    hi, lo = struct.unpack("<ff", struct.pack("<ff", hi, lo))  # round once, as the reader will
-    span = hi - lo
-    if span > 0:
-        scale = 255 / span
-        codes = bytes([round((s - lo) * scale) for s in scores])
-    else:
-        codes = b"\xff" * len(scores)
-    seed_bytes = (NO_SEED if seed is None else seed).to_bytes(3, "little")
-    return _LIST_HEADER.pack(seed_bytes, hi, lo) + pack_u24(indexes) + codes
-
-
-@dataclass(frozen=True, slots=True)
-class RankedList:
-    seed: int | None  # the seed track's catalogue index (None for a genre list)
-    indexes: array  # catalogue indexes, rank order
-    codes: bytes  # u8 score codes, rank order
-    score_hi: float
-    score_lo: float
-
-    def score(self, rank0: int) -> float:
-        return self.score_lo + self.codes[rank0] * (self.score_hi - self.score_lo) / 255
-
-    def __len__(self) -> int:
-        return len(self.indexes)
-
-
-def unpack_list(data: bytes) -> RankedList:
-    seed_bytes, hi, lo = _LIST_HEADER.unpack_from(data)
-    count = (len(data) - _LIST_HEADER.size) // 4
-    start = _LIST_HEADER.size
-    indexes = unpack_u24(memoryview(data)[start : start + 3 * count])
-    seed = int.from_bytes(seed_bytes, "little")
-    codes = data[start + 3 * count :]
-    return RankedList(None if seed == NO_SEED else seed, indexes, codes, hi, lo)
-
-
-# --- S# search entries ---------------------------------------------------------------------------
-
-
-def pack_search(total: int, indexes: list[int]) -> bytes:
-    return struct.pack("<I", total) + pack_u24(indexes)
-
-
-def unpack_search(data: bytes) -> tuple[int, array]:
-    return struct.unpack_from("<I", data)[0], unpack_u24(memoryview(data)[4:])
 
 
 # --- feature codes ----------------------------------------------------------------------------

@@ -44,8 +44,9 @@ from spotrec_serving.tuning import DEFAULT_SPREADS, rerank
 
 if TYPE_CHECKING:
     from spotrec_serving.catalogue import Candidate, Catalogue
-    from spotrec_serving.recommend import RecommendationRequest, SeedList
+    from spotrec_serving.recommend import RecommendationRequest
     from spotrec_serving.release import Release
+    from spotrec_serving.seed_lists import SeedList
     from spotrec_serving.store import ItemStore
     from spotrec_serving.tuning import Tuning
 
@@ -152,7 +153,7 @@ def plan(
         index = catalogue.index_of(track_id)
         seed_codes = [] if index is None else codes.of(index)
         per_seed.append([pool_key(genres[code]) for code in seed_codes])
-    # in the seed lists' order (recommend._seed_keys): an artist seed has no pool of its own,
+    # in the seed lists' order (seed_lists.seed_keys): an artist seed has no pool of its own,
     # its genres are only known once its A# item is read
     per_seed += [[] for _ in request.seed_artists]
     per_seed += [[pool_key(genre)] for genre in request.seed_genres]
@@ -189,7 +190,7 @@ def deepen(
 ) -> None:
     """Fill each seed list's ``fallback`` (ranked, filtered) and ``fallback_pool`` (entries
     before filtering); ``seed_keys`` = each seed's list key, as read."""
-    from spotrec_serving.recommend import SeedList
+    from spotrec_serving.seed_lists import SeedList
     from spotrec_serving.tuned_pool import apply_filters
 
     seed_songs = set()

@@ -44,7 +44,7 @@ from spotrec_serving.items import (
 
 if TYPE_CHECKING:
     from spotrec_serving.catalogue import Candidate, Catalogue
-    from spotrec_serving.recommend import SeedList
+    from spotrec_serving.seed_lists import SeedList
 
 KINDS = (
     "same_artist",

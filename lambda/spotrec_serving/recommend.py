@@ -41,35 +41,30 @@ rank, at the cost of one more read. Targets re-rank the merged pool (tuning.rera
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spotrec_serving import pools, reasons
-from spotrec_serving.catalogue import Candidate, Catalogue
-from spotrec_serving.errors import BadRequest, NotFound, ServiceUnavailable
-from spotrec_serving.fusion import RRF_K, fuse_ranked_lists  # noqa: F401 (RRF_K re-export)
-from spotrec_serving.items import (
-    TrackSummary,
-    artist_seed_key,
-    genre_key,
-    neighbours_key,
-    track_key,
-    unpack_list,
-)
+from spotrec_serving.catalogue import Candidate
+from spotrec_serving.errors import BadRequest
+from spotrec_serving.items import TrackSummary
 from spotrec_serving.release import current_release, fetch_items, release_catalogue
+from spotrec_serving.seed_lists import (
+    Ranked,
+    SeedList,
+    fuse_reciprocal_rank,
+    interleave_per_seed,
+    read_seed_lists,
+    seed_keys,
+)
 from spotrec_serving.spotify import artist_href, seed_object, track_href, track_object
 from spotrec_serving.store import ItemStore
-from spotrec_serving.tuned_pool import apply_filters, certainly_passes, exact_features
-from spotrec_serving.tuning import NO_TUNING, Tuning, rerank, satisfies
-from spotrec_serving.validation import MAX_SEEDS
+from spotrec_serving.tuned_pool import apply_filters, pick_exact
+from spotrec_serving.tuning import NO_TUNING, Tuning, rerank
+from spotrec_serving.validation import MAX_RESULTS, MAX_SEEDS
 
 if TYPE_CHECKING:
     from spotrec_serving.event_store import EventStore
-
-MAX_RESULTS = 100
-
-
-Ranked = list[tuple[float, "Candidate"]]  # (score, track), best first
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,129 +77,6 @@ class RecommendationRequest:
     model: str | None = None
     session_id: str | None = None  # events: react within the session (session.py)
     tuning: Tuning = NO_TUNING  # min_*/max_*/target_* (tuning.py)
-
-
-@dataclass(slots=True)
-class SeedList:
-    """One seed's candidates after removing seeds and their variants, in rank order."""
-
-    seed_id: str
-    seed_type: str  # "TRACK" | "ARTIST" | "GENRE"
-    pool_size: int
-    candidates: list[tuple[float, Candidate]]
-    weight: float = 1.0  # a session's liked tracks join the fusion as lighter seeds
-    seed_index: int | None = None  # a track seed's catalogue index (its list's header)
-    # pools.py: the genre fallback, filled only when the request runs short (after candidates)
-    fallback: list[tuple[float, Candidate]] = field(default_factory=list)
-    fallback_pool: int = 0  # fallback entries before filtering (counted in the seed object)
-
-
-def fuse_reciprocal_rank(seed_lists: Iterable[SeedList], limit: int) -> Ranked:
-    """Each seed's list counts its weight (fusion.fuse_ranked_lists); one track per song."""
-    return fuse_ranked_lists(
-        ((s.weight, [candidate for _, candidate in s.candidates]) for s in seed_lists),
-        group=lambda candidate: candidate.song_id,
-        limit=limit,
-    )
-
-
-def interleave_per_seed(seed_lists: list[SeedList], per_seed: int) -> Ranked:
-    total = min(per_seed * len(seed_lists), MAX_RESULTS)
-    taken_songs: set[int] = set()
-    positions = [0] * len(seed_lists)
-    result: Ranked = []
-    for _ in range(per_seed):
-        for index, seed_list in enumerate(seed_lists):
-            candidates = seed_list.candidates + seed_list.fallback  # fallback after the list
-            while positions[index] < len(candidates):
-                score, summary = candidates[positions[index]]
-                positions[index] += 1
-                if summary.song_id not in taken_songs:
-                    taken_songs.add(summary.song_id)
-                    result.append((score, summary))
-                    break
-            if len(result) == total:
-                return result
-    return result
-
-
-def _seed_keys(request: RecommendationRequest, model: str) -> list[tuple[str, str, str]]:
-    seeds = [(t, "TRACK", neighbours_key(model, t)) for t in request.seed_tracks]
-    seeds += [(a, "ARTIST", artist_seed_key(model, a)) for a in request.seed_artists]
-    seeds += [(g, "GENRE", genre_key(model, g)) for g in request.seed_genres]
-    return seeds
-
-
-def _seed_lists(
-    seeds: list[tuple[str, str, str]], docs: dict, catalogue: Catalogue
-) -> list[SeedList]:
-    unknown = [seed_id for seed_id, kind, key in seeds if kind == "TRACK" and key not in docs]
-    if unknown:
-        raise NotFound(f"unknown track id(s): {', '.join(unknown)}")
-    unknown = [seed_id for seed_id, kind, key in seeds if kind == "ARTIST" and key not in docs]
-    if unknown:
-        raise NotFound(f"unknown artist id(s): {', '.join(unknown)}")
-    missing = [seed_id for seed_id, kind, key in seeds if kind == "GENRE" and key not in docs]
-    if missing:  # META lists the genre but its list is absent: a broken release, not bad input
-        raise ServiceUnavailable(f"the release has no list for genre(s): {', '.join(missing)}")
-    raw = [(seed_id, kind, unpack_list(docs[key])) for seed_id, kind, key in seeds]
-    # A track seed's own song covers the seed and all its variants (the list header names it).
-    excluded_songs = {
-        catalogue.song(ranked.seed)
-        for _, kind, ranked in raw
-        if kind == "TRACK" and ranked.seed is not None
-    }
-    songs, candidate = catalogue.songs, catalogue.candidate
-    lists = []
-    for seed_id, kind, ranked in raw:
-        lo, step, codes = ranked.score_lo, (ranked.score_hi - ranked.score_lo) / 255, ranked.codes
-        candidates = [
-            (lo + codes[rank0] * step, candidate(index))
-            for rank0, index in enumerate(ranked.indexes)
-            if songs[index] not in excluded_songs
-        ]
-        lists.append(SeedList(seed_id, kind, len(ranked), candidates, seed_index=ranked.seed))
-    return lists
-
-
-def picked_tracks(store: ItemStore, run_id: str, picked: Ranked) -> list[tuple[float, dict]]:
-    """The T# documents of the picked candidates (one get_items of <= 100 keys), in order."""
-    docs = fetch_items(store, run_id, [track_key(c.id) for _, c in picked])
-    missing = [c.id for _, c in picked if track_key(c.id) not in docs]
-    if missing:  # the run's lists name a track it lacks: a broken release, not bad input
-        raise ServiceUnavailable(f"the release lacks track item(s): {', '.join(missing[:3])}")
-    return [(score, docs[track_key(c.id)]) for score, c in picked]
-
-
-def pick_exact(
-    store: ItemStore,
-    run_id: str,
-    ranked: Ranked,
-    limit: int,
-    tuning: Tuning,
-    catalogue: Catalogue | None = None,
-) -> list[tuple[float, dict]]:
-    """The first ``limit`` of ``ranked`` whose exact T# values pass every filter. With the
-    catalogue, one read takes every uncertain track (within the quantisation bound of a
-    filter's edge) on the way to ``limit`` certain ones, so a next read is needed only when
-    uncertain tracks truly fail (or past 100 keys)."""
-    if not tuning.filters:
-        return picked_tracks(store, run_id, ranked[:limit])
-    sure = certainly_passes(catalogue, tuning) if catalogue is not None else None
-    chosen: list[tuple[float, dict]] = []
-    start = 0
-    while len(chosen) < limit and start < len(ranked):
-        need, stop = limit - len(chosen), start
-        while stop < len(ranked) and need > 0 and stop - start < MAX_RESULTS:
-            need -= 1 if sure is None or sure(ranked[stop][1].index) else 0
-            stop += 1
-        batch, start = ranked[start:stop], stop
-        chosen += [
-            (score, doc)
-            for score, doc in picked_tracks(store, run_id, batch)
-            if satisfies(exact_features(doc), tuning)
-        ]
-    return chosen[:limit]  # uncertain tracks that pass after all may overfill the last read
 
 
 def check_seed_shape(request: RecommendationRequest) -> None:
@@ -247,7 +119,7 @@ def recommend(
     release = current_release(store)
     model = release.resolve_model(request.model)
     check_seeds(request, release.genres)
-    seeds = _seed_keys(request, model)
+    seeds = seed_keys(request, model)
     list_keys = [key for _, _, key in seeds]
     keys = list_keys + reasons.extra_keys(
         model, release.models, request.seed_tracks, request.seed_artists
@@ -265,7 +137,7 @@ def recommend(
     else:  # the seeds' fallback pools (if the request may run short) come in the same read
         pool_plan = pools.plan(store, release, catalogue, request)
         docs = fetch_items(store, release.run_id, keys + pool_plan.keys)
-    seed_lists = _seed_lists(seeds, docs, catalogue)
+    seed_lists = read_seed_lists(seeds, docs, catalogue)
     apply_filters(seed_lists, catalogue, tuning)
     if request.per_seed is not None and tuning.targets:
         for seed_list in seed_lists:

@@ -10,93 +10,24 @@ Everything else is derived from ``ROUTES``:
 * the local server's resource list (spotrec.apigw_event) and app.py's "known path" (405) logic.
 
 Adding a route = one ``Route`` entry here + one function in app.py decorated with
-``@route("Name")`` (DEVELOPERS.md, "Adding a route"). Stdlib only: this runs in the Lambda.
+``@route("Name")`` (DEVELOPERS.md, "Adding a route"). What an entry says (``Param``, ``Route``)
+is route_types.py. Stdlib only: this runs in the Lambda.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from spotrec_serving.artists import MAX_ARTIST_IDS
 from spotrec_serving.items import TRACK_ID_PATTERN
-from spotrec_serving.recommend import MAX_RESULTS as MAX_LIMIT
+from spotrec_serving.route_types import Param, Route, id_list_schema, int_schema
 from spotrec_serving.tuning import ATTRIBUTE_RANGES, PREFIXES
 from spotrec_serving.validation import MAX_IDS_PER_REQUEST as MAX_IDS
 from spotrec_serving.validation import MAX_QUERY_CHARS, MAX_SEEDS
+from spotrec_serving.validation import MAX_RESULTS as MAX_LIMIT
 
 TRACK_ID_REGEX = TRACK_ID_PATTERN.pattern
 MAX_AUDIO_FEATURES_IDS = 100  # Spotify's limit for GET /v1/audio-features?ids=
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One parameter. ``schema`` is its JSON Schema (type, bounds, default) as the spec shows it;
-    integer bounds are also what app.py enforces (``int_range``)."""
-
-    name: str
-    description: str
-    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
-    location: str = "query"  # "query" | "path"
-    required: bool = False
-
-    @property
-    def int_range(self) -> tuple[int, int]:
-        return self.schema["minimum"], self.schema["maximum"]
-
-    @property
-    def default(self) -> Any:
-        return self.schema.get("default")
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One API route. ``path`` is in OpenAPI / API Gateway form (``/v1/tracks/{id}``); ``name``
-    is the template's event id; ``responses`` maps a success status to (description, schema
-    name in openapi.SCHEMAS); error responses are added from ``errors``."""
-
-    name: str
-    method: str
-    path: str
-    summary: str
-    parameters: tuple[Param, ...] = ()
-    response: tuple[str, str] = ("OK", "Object")
-    errors: tuple[int, ...] = (400, 503)
-    description: str = ""
-    function: str = "ApiFunction"  # the template's function that serves it (its own role)
-    request_body: str | None = None  # schema name in openapi.SCHEMAS of a JSON request body
-
-    @property
-    def resolver_path(self) -> str:
-        """The path in powertools' form: ``/v1/tracks/<id>``."""
-        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        """Matches the concrete paths of this route (a path parameter = one segment)."""
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
-        return re.compile(f"^{regex}$")
-
-    def param(self, name: str) -> Param:
-        for parameter in self.parameters:
-            if parameter.name == name:
-                return parameter
-        raise KeyError(f"route {self.name} has no parameter {name!r}")
-
-
-def _int(low: int, high: int, default: int | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
-    if default is not None:
-        schema["default"] = default
-    return schema
-
-
-def _id_list(max_items: int) -> dict[str, Any]:
-    return {
-        "type": "string",
-        "pattern": rf"^[0-9A-Za-z]{{22}}(,[0-9A-Za-z]{{22}}){{0,{max_items - 1}}}$",
-    }
 
 
 def _tuning_params() -> tuple[Param, ...]:
@@ -151,12 +82,12 @@ ROUTES: tuple[Route, ...] = (
                 "seed_tracks",
                 f"Comma-separated track ids. At least one seed in total, at most {MAX_SEEDS} with "
                 "seed_artists and seed_genres.",
-                _id_list(MAX_SEEDS),
+                id_list_schema(MAX_SEEDS),
             ),
             Param(
                 "seed_artists",
                 "Comma-separated artist ids (GET /v1/artists/{id}); counted within the 5 seeds.",
-                _id_list(MAX_SEEDS),
+                id_list_schema(MAX_SEEDS),
             ),
             Param(
                 "seed_genres",
@@ -166,12 +97,12 @@ ROUTES: tuple[Route, ...] = (
             Param(
                 "limit",
                 "How many tracks in total (reciprocal rank fusion).",
-                _int(1, MAX_LIMIT, 20),
+                int_schema(1, MAX_LIMIT, 20),
             ),
             Param(
                 "per_seed",
                 "Instead of limit: this many tracks per seed, interleaved in seed order.",
-                _int(1, MAX_LIMIT),
+                int_schema(1, MAX_LIMIT),
             ),
             Param(
                 "model",
@@ -210,8 +141,8 @@ ROUTES: tuple[Route, ...] = (
                 {"type": "string", "pattern": SEARCH_TYPE},
                 required=True,
             ),
-            Param("limit", "Page size.", _int(1, 50, 20)),
-            Param("offset", "Index of the first item.", _int(0, 1000, 0)),
+            Param("limit", "Page size.", int_schema(1, 50, 20)),
+            Param("offset", "Index of the first item.", int_schema(0, 1000, 0)),
             MARKET,
         ),
         ("A page of tracks", "SearchResult"),
@@ -234,7 +165,7 @@ ROUTES: tuple[Route, ...] = (
             Param(
                 "ids",
                 f"Comma-separated track ids (at most {MAX_IDS}).",
-                _id_list(MAX_IDS),
+                id_list_schema(MAX_IDS),
                 required=True,
             ),
             MARKET,
@@ -259,7 +190,7 @@ ROUTES: tuple[Route, ...] = (
             Param(
                 "ids",
                 f"Comma-separated track ids (at most {MAX_AUDIO_FEATURES_IDS}).",
-                _id_list(MAX_AUDIO_FEATURES_IDS),
+                id_list_schema(MAX_AUDIO_FEATURES_IDS),
                 required=True,
             ),
         ),
@@ -283,7 +214,7 @@ ROUTES: tuple[Route, ...] = (
             Param(
                 "ids",
                 f"Comma-separated artist ids (at most {MAX_ARTIST_IDS}).",
-                _id_list(MAX_ARTIST_IDS),
+                id_list_schema(MAX_ARTIST_IDS),
                 required=True,
             ),
             MARKET,

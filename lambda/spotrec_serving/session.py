@@ -9,7 +9,7 @@ Rules, in the order they apply:
 1. Skipped tracks, and every variant of them (same song key in the run's catalogue), are never
    recommended again in the session.
 2. Likes and saves are extra seeds: each liked track's stored top neighbours join the
-   reciprocal rank fusion (recommend.fuse_reciprocal_rank, the one fusion) with weight
+   reciprocal rank fusion (seed_lists.fuse_reciprocal_rank, the one fusion) with weight
    LIKE_SEED_WEIGHT, below 1 so the seeds the client asked for still lead.
 3. Skips push their close neighbours down: a candidate in a skipped track's top-10 has its
    fused score multiplied by NEAR_SKIP_FACTOR (once per such skip).
@@ -32,8 +32,7 @@ from collections.abc import Sequence
 from spotrec_serving.catalogue import Catalogue
 from spotrec_serving.errors import ServiceUnavailable
 from spotrec_serving.event_store import EventStore
-from spotrec_serving.recommend import (
-    MAX_RESULTS,
+from spotrec_serving.seed_lists import (
     Ranked,
     SeedList,
     fuse_reciprocal_rank,
@@ -41,6 +40,7 @@ from spotrec_serving.recommend import (
 )
 from spotrec_serving.session_summary import empty_summary, neighbour_id
 from spotrec_serving.store import ItemStore, StoreError
+from spotrec_serving.validation import MAX_RESULTS
 
 logger = logging.getLogger(__name__)
 LIKE_SEED_WEIGHT = 0.7

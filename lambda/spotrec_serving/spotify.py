@@ -15,6 +15,15 @@ from spotrec_serving.names import artist_id
 OPEN_SPOTIFY_TRACK = "https://open.spotify.com/track/"
 
 
+def request_base_url(headers: dict[str, str], path: str, context_path: str) -> str:
+    """scheme://host[/stage] of a request: API Gateway's requestContext.path is the stage
+    prefix followed by the resource path (used when SPOTREC_BASE_URL is not set)."""
+    host = headers.get("host") or "localhost"
+    scheme = headers.get("x-forwarded-proto") or "https"
+    stage_prefix = context_path[: -len(path)] if context_path.endswith(path) else ""
+    return f"{scheme}://{host}{stage_prefix}".rstrip("/")
+
+
 def track_href(base_url: str, track_id: str) -> str:
     return f"{base_url}/v1/tracks/{track_id}"
 

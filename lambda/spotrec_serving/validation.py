@@ -12,6 +12,7 @@ from spotrec_serving.items import TRACK_ID_PATTERN, search_words
 MAX_QUERY_CHARS = 200
 MAX_IDS_PER_REQUEST = 50
 MAX_SEEDS = 5
+MAX_RESULTS = 100  # tracks in one recommendations response (limit, per_seed x seeds)
 
 
 def single_param(

@@ -20,6 +20,7 @@ import pytest
 
 from serve_support import serving, write_build
 from spotrec import server as srv
+from spotrec import web_files
 from spotrec.errors import SpotrecError
 from spotrec_serving.names import artist_id
 
@@ -218,7 +219,7 @@ def test_resources_are_the_templates_routes(repo_root: Path):
     ],
 )
 def test_static_files_are_found(url_path, name):
-    assert srv.static_file(url_path) == srv.WEB_DIR / name
+    assert web_files.static_file(url_path) == web_files.WEB_DIR / name
 
 
 @pytest.mark.parametrize(
@@ -235,7 +236,7 @@ def test_static_files_are_found(url_path, name):
     ],
 )
 def test_static_refuses_traversal_and_missing_files(url_path):
-    assert srv.static_file(url_path) is None
+    assert web_files.static_file(url_path) is None
 
 
 def test_static_refuses_symlinks_out_of_the_web_dir(tmp_path):
@@ -243,7 +244,7 @@ def test_static_refuses_symlinks_out_of_the_web_dir(tmp_path):
     web.mkdir()
     (tmp_path / "secret.txt").write_text("secret")
     (web / "leak.txt").symlink_to(tmp_path / "secret.txt")
-    assert srv.static_file("/leak.txt", web) is None
+    assert web_files.static_file("/leak.txt", web) is None
 
 
 # --- HTTP round trips with a stand-in handler -----------------------------------------------------
@@ -514,13 +515,13 @@ def test_spotrec_serve_command_serves_until_sigterm(tmp_path, monkeypatch):
 
 
 def test_docs_page_and_its_swagger_ui_files_are_served(store_dir):
-    assert srv.docs_file("/docs") == srv.WEB_DIR / "docs.html"
-    assert srv.docs_file("/docs/") == srv.WEB_DIR / "docs.html"
-    assert srv.docs_file("/docs/swagger-ui-bundle.js") == (
-        srv.swagger_ui_dir() / "swagger-ui-bundle.js"
+    assert web_files.docs_file("/docs") == web_files.WEB_DIR / "docs.html"
+    assert web_files.docs_file("/docs/") == web_files.WEB_DIR / "docs.html"
+    assert web_files.docs_file("/docs/swagger-ui-bundle.js") == (
+        web_files.swagger_ui_dir() / "swagger-ui-bundle.js"
     )
     for refused in ("/docs/../server.py", "/docs/index.css", "/docs/swagger-ui.js.map"):
-        assert srv.docs_file(refused) is None  # only the two files the page loads
+        assert web_files.docs_file(refused) is None  # only the two files the page loads
     with serving(srv.make_server(store_dir, port=0, lambda_handler=RecordingHandler({}))) as server:
         status, headers, data = fetch(server, "GET", "/docs")
         assert status == 200 and headers["Content-Type"].startswith("text/html")

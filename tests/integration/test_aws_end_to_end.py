@@ -3,20 +3,15 @@ DynamoDB (handler and `spotrec serve`) -> the same answers as the build's SQLite
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import json
-import os
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 
-from aws_support import REGION, TEMPLATE, moto_server
-from serve_support import serving
+from aws_support import REGION, TEMPLATE, moto_server, run_command
+from serve_support import served_answers, store_environment
 
 pytestmark = pytest.mark.integration
 
@@ -27,13 +22,6 @@ BASE_URL = "https://api.example.test/v1stage"  # same hrefs from both stores
 def moto_endpoint() -> Iterator[str]:
     with moto_server() as endpoint:
         yield endpoint
-
-
-def run_command(module_name: str, argv: list[str]) -> int:
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser()
-    module.add_arguments(parser)
-    return module.run(parser.parse_args(argv))
 
 
 @pytest.fixture(scope="session")
@@ -67,22 +55,6 @@ def published(moto_endpoint, build_dir) -> str:
     return "spotrec-it"
 
 
-@contextmanager
-def store_env(**values: str | None) -> Iterator[None]:
-    names = ["SPOTREC_TABLE", "SPOTREC_STORE", "SPOTREC_BASE_URL", "SPOTREC_CURRENT_TTL_SECONDS"]
-    saved = {name: os.environ.get(name) for name in names}
-    try:
-        for name in names:
-            os.environ.pop(name, None)
-        os.environ.update({k: v for k, v in values.items() if v is not None})
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-
-
 def requests_for(build_dir: Path) -> list[str]:
     import pyarrow.parquet as pq
 
@@ -102,29 +74,9 @@ def requests_for(build_dir: Path) -> list[str]:
     ]
 
 
-def http_get(base: str, path: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(base + path, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-@contextmanager
-def spotrec_serve(store: str | None) -> Iterator[str]:
-    from spotrec import server as srv
-
-    with serving(srv.make_server(store, port=0)) as instance:
-        yield instance.url
-
-
 def answers(paths: list[str], *, table: str | None = None, build: Path | None = None) -> list:
     """(status, JSON) of each path through `spotrec serve`, on DynamoDB (table) or SQLite."""
-    env = {"SPOTREC_BASE_URL": BASE_URL, "SPOTREC_CURRENT_TTL_SECONDS": "0"}
-    if table:
-        env["SPOTREC_TABLE"] = table
-    with store_env(**env), spotrec_serve(str(build) if build else None) as url:
-        return [http_get(url, path) for path in paths]
+    return served_answers(paths, BASE_URL, table=table, build=build)
 
 
 def test_dynamodb_release_serves_the_same_answers_as_sqlite_over_http(published, build_dir):
@@ -143,7 +95,7 @@ def test_handler_reads_dynamodb_when_spotrec_table_is_set(published, build_dir, 
 
     handler = srv.load_lambda_handler()
     event = json.loads((repo_root / "tests" / "events" / "genres.json").read_text())
-    with store_env(SPOTREC_TABLE=published):
+    with store_environment(SPOTREC_TABLE=published):
         response = handler(event, srv.LocalLambdaContext("it-request"))
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["genres"]

@@ -5,11 +5,7 @@ pinned to A sees only A's items, during the publish and after; rollback serves A
 
 from __future__ import annotations
 
-import argparse
-import csv
-import importlib
 import json
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,20 +13,14 @@ from pathlib import Path
 import boto3
 import pytest
 
-from aws_support import REGION, TEMPLATE, moto_server
-from serve_support import serving, store_environment
+from aws_support import REGION, TEMPLATE, moto_server, run_command
+from incremental_support import expected_writes, grown_catalogues, stored_keys
+from serve_support import served_answers
 
 pytestmark = pytest.mark.integration
 
 BASE_URL = "https://api.example.test/v1stage"
 BUCKET = "spotrec-inc"
-
-
-def run_command(module_name: str, argv: list[str]) -> int:
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser()
-    module.add_arguments(parser)
-    return module.run(parser.parse_args(argv))
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +33,7 @@ def endpoint() -> Iterator[str]:
 def builds(tmp_path_factory) -> dict[str, Path]:
     """Build A (400 synthetic tracks) and build B: A minus 2 tracks plus 4 new ones."""
     root = tmp_path_factory.mktemp("incremental")
-    base, extra, grown = root / "a.csv", root / "extra.csv", root / "b.csv"
-    assert run_command("spotrec.data.synth", ["--out", str(base), "--tracks", "400"]) == 0
-    argv = ["--out", str(extra), "--tracks", "20", "--seed", "7"]
-    assert run_command("spotrec.data.synth", argv) == 0
-    with open(base, newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    with open(extra, newline="") as handle:
-        _, *extra_rows = list(csv.reader(handle))
-    new_ids = list(dict.fromkeys(row[header.index("track_id")] for row in extra_rows))[:4]
-    added = [row for row in extra_rows if row[header.index("track_id")] in new_ids]
-    removed = {rows[100][header.index("track_id")], rows[200][header.index("track_id")]}
-    kept = [row for row in rows if row[header.index("track_id")] not in removed]
-    with open(grown, "w", newline="") as handle:
-        csv.writer(handle).writerows([header, *kept, *added])
+    base, grown = grown_catalogues(root)
     out = {"a": root / "a", "b": root / "b"}
     for name, data, extra_args in (("a", base, []), ("b", grown, ["--previous", str(out["a"])])):
         argv = ["--data", str(data), "--out", str(out[name]), "--models", "cosine"]
@@ -102,60 +79,7 @@ def paths_for(builds: dict[str, Path]) -> list[str]:
 
 
 def answers(paths: list[str], *, table: str | None = None, build: Path | None = None) -> list:
-    from spotrec import server as srv
-
-    env = {"SPOTREC_BASE_URL": BASE_URL, "SPOTREC_CURRENT_TTL_SECONDS": "0"}
-    if table:
-        env["SPOTREC_TABLE"] = table
-    out = []
-    with (
-        store_environment(**env),
-        serving(srv.make_server(str(build) if build else None, port=0)) as s,
-    ):
-        for path in paths:
-            try:
-                with urllib.request.urlopen(s.url + path, timeout=30) as response:
-                    out.append((response.status, json.loads(response.read())))
-            except urllib.error.HTTPError as exc:
-                out.append((exc.code, json.loads(exc.read())))
-    return out
-
-
-def stored_keys(table: str, run: str) -> set[str]:
-    client = boto3.client("dynamodb", region_name=REGION)
-    keys: set[str] = set()
-    for page in client.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk"):
-        keys.update(i["pk"]["S"] for i in page["Items"] if i["pk"]["S"].startswith(run + "#"))
-    keys.discard(f"{run}#RELEASE")
-    return keys
-
-
-def expected_writes(build_a: Path, build_b: Path) -> set[str]:
-    """Logical keys of B that must be written: every key of a part whose content differs from
-    A's (items compared one by one, B numbered in A's order; parts per kind, about one per
-    item of A), and META."""
-    from spotrec.writers.incremental import fresh_count
-    from spotrec.writers.items import encode_body, iter_release_items
-    from spotrec.writers.release_catalogue import load_release_catalogue
-    from spotrec_serving.parts import kind_of, part_of
-
-    items_a = [(k, encode_body(k, b)) for k, b in iter_release_items(build_a) if k != "META"]
-    order = load_release_catalogue(build_a).ids
-    items_b = [
-        (k, encode_body(k, b)) for k, b in iter_release_items(build_b, order=order) if k != "META"
-    ]
-    sizes = Counter(kind_of(k) for k, _ in items_a)
-
-    def parts(items) -> dict[tuple, set]:
-        grouped: dict[tuple, set] = {}
-        for key, stored in items:
-            place = (kind_of(key), part_of(key, fresh_count(sizes[kind_of(key)])))
-            grouped.setdefault(place, set()).add((key, stored))
-        return grouped
-
-    old, new = parts(items_a), parts(items_b)
-    changed = {p for p in new if new[p] != old.get(p)}
-    return {"META"} | {key for p in changed for key, _ in new[p]}
+    return served_answers(paths, BASE_URL, table=table, build=build)
 
 
 def test_incremental_publish(endpoint, builds):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_support import serving, write_build
+from serve_support import serving, store_environment, write_build
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -142,15 +142,8 @@ def site_url(tmp_path_factory) -> Iterator[str]:
     from spotrec.server import make_server
 
     build = write_tiny_build(tmp_path_factory.mktemp("web-build"))
-    saved = {name: os.environ.pop(name, None) for name in ("SPOTREC_TABLE", "SPOTREC_STORE")}
-    try:
-        with serving(make_server(build, port=0)) as server:
-            yield server.url
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
+    with store_environment(), serving(make_server(build, port=0)) as server:  # SQLite, no events
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ store beside the build."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from test_web_page import (  # noqa: F401 (browser is a fixture)
     write_tiny_build,
 )
 
-from serve_support import serving
+from serve_support import serving, store_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -33,16 +32,9 @@ def site(request, tmp_path_factory) -> Iterator[tuple[str, Path, str]]:
     if request.param == "synthetic":  # as `spotrec demo` builds it: --synthetic
         manifest.write_manifest(build, manifest.read_manifest(build) | {"synthetic": True})
         write_store(build)
-    names = ("SPOTREC_TABLE", "SPOTREC_STORE", "SPOTREC_EVENTS_TABLE", "SPOTREC_EVENTS_DB")
-    saved = {name: os.environ.pop(name, None) for name in names}
-    try:
-        with serving(make_server(build, port=0)) as server:
-            yield server.url, build, request.param
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
+    # SQLite store and the build's events file: no AWS variables leak in from the environment
+    with store_environment(), serving(make_server(build, port=0)) as server:
+        yield server.url, build, request.param
 
 
 @pytest.fixture

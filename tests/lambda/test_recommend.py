@@ -5,7 +5,7 @@ from __future__ import annotations
 from lambda_fixtures import A2, H2, HG, A, B, C, D, E, F, G, H, K, load_event, with_query
 
 from spotrec_serving.catalogue import Candidate
-from spotrec_serving.recommend import SeedList, fuse_reciprocal_rank, interleave_per_seed
+from spotrec_serving.seed_lists import SeedList, fuse_reciprocal_rank, interleave_per_seed
 
 
 def recommended(handler, **query) -> list[str]:

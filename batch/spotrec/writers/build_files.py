@@ -2,7 +2,9 @@
 
 The manifest (spotrec build, manifest.py) lists ``files: {relative_path: {"sha256", "bytes"}}``
 for the data files: tracks.parquet, neighbours/*.parquet and rejects.csv. A publish refuses a
-build whose files do not match it (missing, unlisted, changed) and uploads exactly those files.
+build whose files do not match it (missing, unlisted, changed) and uploads exactly those files,
+plus the saved state of the models a later build reuses (REUSED_MODELS: cosine's feature
+scaler, read by the scheduled retrain's `spotrec build --previous`, infra/retrain.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")  # no '#': key separator
 SSE = {"ServerSideEncryption": "AES256"}
+# Models whose saved state (JSON + .npy, never pickled) the next build reads with --previous:
+# cosine keeps the previous feature scaler so unchanged tracks keep their lists (docs/aws.md).
+REUSED_MODELS = ("cosine",)
 
 
 class BuildDirError(SpotrecError):
@@ -74,8 +79,22 @@ def load_build(directory: Path) -> Build:
     return Build(directory, manifest, sha256_file(manifest_path), run_id, sorted(files))
 
 
+def reused_model_files(directory: Path) -> list[str]:
+    """models/<m>/ files of REUSED_MODELS in the build (relative paths); none when absent.
+
+    Not in the manifest (not release data): a run without them only means the next retrain
+    refits the scaler."""
+    found = []
+    for name in REUSED_MODELS:
+        model_dir = directory / schema.MODELS_DIR / name
+        if model_dir.is_dir():
+            found += [p.relative_to(directory).as_posix() for p in model_dir.rglob("*")]
+    return sorted(f for f in found if (directory / f).is_file())
+
+
 def upload_build(s3: Any, bucket: str, build: Build) -> bool:
-    """Copy the release files, then the manifest LAST, to s3://bucket/runs/<run_id>/.
+    """Copy the release files and reused model state, then the manifest LAST, to
+    s3://bucket/runs/<run_id>/.
 
     A reader that finds the manifest therefore finds every file. Returns False (and uploads
     nothing) when the same manifest is already there: republishing is harmless.
@@ -98,6 +117,10 @@ def upload_build(s3: Any, bucket: str, build: Build) -> bool:
         extra = {**SSE, "Metadata": {"sha256": files[relative]["sha256"]}}
         s3.upload_file(
             str(build.directory / relative), bucket, build.s3_key(relative), ExtraArgs=extra
+        )
+    for relative in reused_model_files(build.directory):
+        s3.upload_file(
+            str(build.directory / relative), bucket, build.s3_key(relative), ExtraArgs=SSE
         )
     s3.put_object(
         Bucket=bucket,
