@@ -48,8 +48,9 @@ def _zipf_weights(count: int, exponent: float) -> np.ndarray:
 def plant_tastes(tracks: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, list]:
     """(taste of each catalogue row, -1 = never played; the genres of each taste)."""
     rows = rng.permutation(len(tracks))
-    songs = tracks[schema.SONG_ID].to_numpy(dtype=object)[rows]
-    _, first = np.unique(songs, return_index=True)
+    # One random track per song: the first of each song in the shuffled order (a hash
+    # table's duplicated(); np.unique sorted 1M strings for the same set, 6 CPU s at 1M).
+    first = ~tracks[schema.SONG_ID].iloc[rows].duplicated().to_numpy()
     artists = tracks[schema.ARTISTS].to_numpy(dtype=object)
     genres = tracks[schema.GENRES].to_numpy(dtype=object)
     candidates = [r for r in np.sort(rows[first]) if len(artists[r]) and len(genres[r])]
