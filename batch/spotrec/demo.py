@@ -78,11 +78,8 @@ def default_listening(data: Path) -> Path | None:
     events log (None when the demo runs on the user's own --data: we cannot invent their
     listeners)."""
     from spotrec.data.ingest import load_catalogue
-    from spotrec.data.synth_listening import (
-        EVENTS_STEM,
-        listening_dir_for,
-        write_synthetic_listening,
-    )
+    from spotrec.data.synth_listening import listening_dir_for, write_synthetic_listening
+    from spotrec.data.synth_listening_files import EVENTS_STEM
 
     if data.parent != cache_dir():
         return None

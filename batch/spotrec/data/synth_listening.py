@@ -12,140 +12,28 @@ works on the synthetic catalogue, the real 89,741 tracks or a million-track one,
   session's taste (index n of both session ids), for tests.
 
 ``--formats`` picks events and/or mpd. `spotrec data synth` calls the same code to write
-listening beside its catalogue. How the sessions are planted: data/listening/planted.py.
+listening beside its catalogue. How the sessions are planted: data/listening/planted.py; the
+files' writers: data/synth_listening_files.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 from pathlib import Path
 
+from spotrec.data.synth_listening_files import (
+    EVENT_FORMATS,
+    TRUTH_FILE,
+    atomic_write,
+    ground_truth,
+    write_events,
+    write_mpd_slices,
+)
+
 HELP = "write synthetic listening (events log + MPD slices + planted tastes) over a catalogue"
 DEFAULT_SESSIONS = 2_000
-SLICE_SIZE = 1_000
-EVENT_FORMATS = ("csv", "jsonl", "parquet")
-EVENTS_STEM, MPD_DIR, TRUTH_FILE = "events", "mpd", "tastes.json"
-ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
-
-log = logging.getLogger(__name__)
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_events(events, out_dir: Path, events_format: str) -> Path:
-    path = out_dir / f"{EVENTS_STEM}.{events_format}"
-    writers = {
-        "csv": lambda p: events.to_csv(p, index=False, date_format=ISO_SECONDS),
-        "jsonl": lambda p: events.to_json(
-            p, orient="records", lines=True, date_format="iso", date_unit="s"
-        ),
-        "parquet": lambda p: events.to_parquet(p, index=False),
-    }
-    _atomic_write(path, writers[events_format])
-    return path
-
-
-def write_mpd_slices(tracks, planted: dict, out_dir: Path) -> list[Path]:
-    """The kept (not skipped) tracks of each session as MPD playlists, 1,000 per slice."""
-    import numpy as np
-    import orjson
-
-    from spotrec import schema
-    from spotrec_serving.names import artist_id, base62_id
-
-    session, row = planted["session"], planted["row"]
-    kept = ~planted["skipped"]
-    session, row = session[kept], row[kept]
-    bounds = np.searchsorted(session, np.arange(len(planted["session_taste"]) + 1))
-    ids = tracks[schema.TRACK_ID].to_numpy(dtype=object)
-    names = tracks[schema.NAME].to_numpy(dtype=object)
-    artists = tracks[schema.ARTISTS].to_numpy(dtype=object)
-    albums = tracks[schema.ALBUM].to_numpy(dtype=object)
-    durations = tracks[schema.DURATION_MS].to_numpy(dtype=np.int64)
-    entry_cache: dict[int, dict] = {}
-
-    def entry(r: int) -> dict:
-        if r not in entry_cache:
-            first = artists[r][0] if len(artists[r]) else ""
-            entry_cache[r] = {
-                "artist_name": first,
-                "track_uri": f"spotify:track:{ids[r]}",
-                "artist_uri": f"spotify:artist:{artist_id(first)}",
-                "track_name": names[r],
-                "album_uri": f"spotify:album:{base62_id(albums[r] or '', 'album')}",
-                "duration_ms": int(durations[r]),
-                "album_name": albums[r],
-            }
-        return entry_cache[r]
-
-    (out_dir / MPD_DIR).mkdir(parents=True, exist_ok=True)
-    paths = []
-    n_sessions = len(bounds) - 1
-    for first in range(0, n_sessions, SLICE_SIZE):
-        last = min(first + SLICE_SIZE, n_sessions) - 1
-        playlists = []
-        for pid in range(first, last + 1):
-            rows = row[bounds[pid] : bounds[pid + 1]]
-            entries = [{"pos": pos, **entry(int(r))} for pos, r in enumerate(rows)]
-            playlists.append(
-                {
-                    "name": f"mix {pid}",
-                    "collaborative": "false",
-                    "pid": pid,
-                    "modified_at": int(planted["session_end"][pid]),
-                    "num_tracks": len(entries),
-                    "num_albums": len({e["album_uri"] for e in entries}),
-                    "num_followers": 1,
-                    "tracks": entries,
-                    "num_edits": 1,
-                    "duration_ms": sum(e["duration_ms"] for e in entries),
-                    "num_artists": len({e["artist_uri"] for e in entries}),
-                }
-            )
-        document = {
-            "info": {"generated_on": "spotrec synth", "slice": f"{first}-{last}", "version": "v1"},
-            "playlists": playlists,
-        }
-        path = out_dir / MPD_DIR / f"mpd.slice.{first}-{last}.json"
-        _atomic_write(path, lambda p, d=document: p.write_bytes(orjson.dumps(d)))
-        paths.append(path)
-        log.info("synth listening: wrote %s", path.name)
-    return paths
-
-
-def ground_truth(tracks, planted: dict, seed: int) -> dict:
-    import numpy as np
-
-    from spotrec import schema
-
-    taste_of_row = planted["taste_of_row"]
-    tastes = []
-    for taste, genres in enumerate(planted["taste_genres"]):
-        rows = np.flatnonzero(taste_of_row == taste)
-        artists = sorted({a for r in rows for a in tracks[schema.ARTISTS].iat[r][:1]})
-        ids = tracks[schema.TRACK_ID].to_numpy(dtype=object)[rows].tolist()
-        tastes.append({"taste": taste, "genres": genres, "artists": artists, "tracks": ids})
-    return {
-        "seed": seed,
-        "sessions": len(planted["session_taste"]),
-        "session_ids": "events: synth-<n>; MPD: pid <n> (session mpd:<n>)",
-        "played_tracks": int((taste_of_row >= 0).sum()),
-        "rare_tracks": tracks[schema.TRACK_ID].to_numpy(dtype=object)[planted["rare"]].tolist(),
-        "catalogue_tracks": len(tracks),
-        "tastes": tastes,
-        "session_tastes": planted["session_taste"].tolist(),
-    }
 
 
 def write_synthetic_listening(
@@ -174,7 +62,7 @@ def write_synthetic_listening(
     if "mpd" in formats:
         write_mpd_slices(tracks, planted, out_dir)
     truth = ground_truth(tracks, planted, seed)
-    _atomic_write(out_dir / TRUTH_FILE, lambda p: p.write_text(json.dumps(truth), "utf-8"))
+    atomic_write(out_dir / TRUTH_FILE, lambda p: p.write_text(json.dumps(truth), "utf-8"))
     return truth
 
 

@@ -186,3 +186,23 @@ def test_synth_listening_command_over_a_catalogue_csv(tmp_path, capsys):
     assert not (out / "events.csv").exists()
     assert main([*argv, "--formats", "nope"]) == 2
     assert "--formats takes events and/or mpd" in capsys.readouterr().err
+
+
+def test_mpd_playlist_summaries_match_their_tracks(written):
+    """num_tracks, num_albums, num_artists and duration_ms say what each playlist holds (the
+    entries are serialised once per track and spliced in; the summaries are counted apart)."""
+    _, out, _ = written
+    playlists = [
+        p
+        for path in sorted((out / "mpd").glob("mpd.slice.*.json"))
+        for p in json.loads(path.read_text())["playlists"]
+    ]
+    assert [p["pid"] for p in playlists] == list(range(N_SESSIONS))
+    for playlist in playlists:
+        entries = playlist["tracks"]
+        assert [e["pos"] for e in entries] == list(range(len(entries)))
+        assert playlist["num_tracks"] == len(entries) >= 1
+        assert playlist["num_albums"] == len({e["album_uri"] for e in entries})
+        assert playlist["num_artists"] == len({e["artist_uri"] for e in entries})
+        assert playlist["duration_ms"] == sum(e["duration_ms"] for e in entries)
+        assert all(e["track_uri"].startswith("spotify:track:") for e in entries)
