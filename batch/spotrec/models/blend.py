@@ -203,7 +203,9 @@ def fuse_index_lists(
     weight_rows = _row_weights(names, weights, n)
     if any(m.shape[0] != n for m in indices.values()):
         raise BlendInputError("every model's index matrix must have one row per track")
-    songs = np.append(np.asarray(song_codes, dtype=np.int64), -1)  # songs[-1]: empty slot
+    # Dense codes 0..n-1 (any integer labels group the same), so they pack into sort keys.
+    songs = np.append(pd.factorize(np.asarray(song_codes))[0].astype(np.int64), -1)
+    # songs[-1]: the empty slot
     out_idx = np.full((n, top_n), -1, dtype=np.int64)
     out_score = np.full((n, top_n), -np.inf, dtype=np.float32)
     per_model = []
@@ -220,31 +222,30 @@ def fuse_index_lists(
         contrib = np.concatenate(
             [weight_rows[names[o]][here, None] * c[None, :] for o, _, c in per_model], 1
         )
-        model = np.concatenate([np.full((hi - lo, len(r)), o) for o, r, _ in per_model], axis=1)
         song = songs[cand]  # -1 for empty slots (cand == -1 indexes the sentinel)
         own_song = songs[here][:, None]
         if ((song == own_song) & (cand >= 0)).any():
             raise BlendInputError("a model lists a seed itself or a variant of it")
         contrib = np.where(cand >= 0, contrib, 0.0)
-        row = np.broadcast_to(np.arange(hi - lo)[:, None], cand.shape)
-        flat = [a.ravel() for a in (row, song, contrib, model, rank, cand)]
-        row_f, song_f, contrib_f, model_f, rank_f, cand_f = flat
+        # (row, song) packed into one int64 sort key: lexsort's cost grows with its keys.
+        row_song = (np.arange(hi - lo)[:, None] * (n + 1) + (song + 1)).ravel()
+        contrib_f, rank_f, cand_f = contrib.ravel(), rank.ravel(), cand.ravel()
         # Within each (row, song): largest contribution first, then model order, then rank,
         # so the group's first entry is its representative track (as in blend_neighbours).
-        order = np.lexsort((rank_f, model_f, -contrib_f, song_f, row_f))
-        row_s, song_s, contrib_s, rank_s, cand_s = (
-            a[order] for a in (row_f, song_f, contrib_f, rank_f, cand_f)
+        # The flat layout is already in (row, model order, rank) order and lexsort is stable,
+        # so those last two need no key of their own.
+        order = np.lexsort((-contrib_f, row_song))
+        row_song_s, contrib_s, rank_s, cand_s = (
+            a[order] for a in (row_song, contrib_f, rank_f, cand_f)
         )
-        starts = np.flatnonzero(
-            np.r_[True, (row_s[1:] != row_s[:-1]) | (song_s[1:] != song_s[:-1])]
-        )
-        keep = song_s[starts] >= 0
-        g_row = row_s[starts][keep]
+        starts = np.flatnonzero(np.r_[True, row_song_s[1:] != row_song_s[:-1]])
+        keep = row_song_s[starts] % (n + 1) > 0  # song -1 (empty slots) packs to 0
+        g_row = row_song_s[starts][keep] // (n + 1)
         g_cand = cand_s[starts][keep]
         g_score = np.add.reduceat(contrib_s, starts)[keep]
         g_best = np.minimum.reduceat(rank_s, starts)[keep]
         # Each list: fused score desc, then best single rank, then catalogue row.
-        ranked = np.lexsort((g_cand, g_best, -g_score, g_row))
+        ranked = np.lexsort((g_best * (n + 1) + g_cand, -g_score, g_row))
         g_row, g_cand, g_score = g_row[ranked], g_cand[ranked], g_score[ranked]
         first_of_row = np.searchsorted(g_row, g_row, side="left")
         position = np.arange(len(g_row)) - first_of_row

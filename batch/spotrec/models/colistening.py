@@ -140,13 +140,15 @@ class CoListeningModel:
         row, col, score = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
         keep = (songs[row] != songs[col]) & (score > 0)
         row, col, score = row[keep], col[keep], score[keep]
-        # One track per song: the best-scored variant (ties: lowest catalogue row).
-        order = np.lexsort((col, -score, songs[col], row))
+        # Each list in its final order: score desc, then lowest catalogue row. Row and score
+        # share one int64 key (a positive float32's bits order as it does) so lexsort needs two.
+        descending = np.int64(2**31 - 1) - score.astype(np.float32).view(np.int32)
+        order = np.lexsort((col, (row << 31) | descending))
         row, col, score = row[order], col[order], score[order]
-        first = np.r_[True, (row[1:] != row[:-1]) | (songs[col][1:] != songs[col][:-1])]
+        # One track per song: its first (best-scored, then lowest-row) variant in that order.
+        _, first = np.unique(row * len(songs) + songs[col], return_index=True)
+        first.sort()
         row, col, score = row[first], col[first], score[first]
-        order = np.lexsort((col, -score, row))
-        row, col, score = row[order], col[order], score[order]
         position = np.arange(len(row)) - np.searchsorted(row, row, side="left")
         take = position < top_n
         n = len(songs)

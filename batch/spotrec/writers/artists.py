@@ -209,10 +209,12 @@ def artist_seed_lists(
     g_best = np.minimum.reduceat(rank[by_group], firsts) if len(firsts) else rank[:0]
     ranked = np.lexsort((g_entry, g_best, -np.round(g_score, 12), g_art))
     g_art, g_cand, g_score = g_art[ranked], g_cand[ranked], g_score[ranked]
-    bounds = np.searchsorted(g_art, np.arange(len(artists) + 1))
+    bounds = np.searchsorted(g_art, np.arange(len(artists) + 1)).tolist()
+    # Python lists once for all artists (per-artist numpy calls cost ~1 s a model), sliced.
+    cands, scores = g_cand.tolist(), np.round(g_score, 6).tolist()
     for a in range(len(artists)):
         lo, hi = bounds[a], min(bounds[a + 1], bounds[a] + ARTIST_LIST_SIZE)
-        yield g_cand[lo:hi].tolist(), np.round(g_score[lo:hi], 6).tolist()
+        yield cands[lo:hi], scores[lo:hi]
 
 
 def model_artist_items(

@@ -161,3 +161,28 @@ def test_audio_only_genre_precision_on_planted_features():
     ]
     result = audio_only_genre_precision(make_tracks(rows), k=10)
     assert result["genre_precision"] == 1.0 and result["seeds"] == 30
+
+
+def test_the_cold_slice_reuses_each_sessions_fused_list_and_scores_the_same():
+    from spotrec.evaluation.heldout_listening import evaluate_heldout_listening, remembered
+
+    calls = []
+
+    def recommend(seeds):
+        calls.append(tuple(seeds))
+        return np.array([int(seeds.sum()) % 7, 9])
+
+    once = remembered(recommend)
+    first = once(np.array([1, 2]))
+    assert once(np.array([1, 2])) is first and once(np.array([2, 1])).tolist() == [3, 9]
+    assert calls == [(1, 2), (2, 1)]  # one call per distinct seed list (order matters)
+
+    tracks, lists, train, heldout = _two_taste_build()
+    result = evaluate_heldout_listening(tracks, lists, train, heldout)
+    songs = pd.factorize(tracks[schema.SONG_ID])[0]
+    cases = le.heldout_cases(heldout, tracks[schema.TRACK_ID], songs, max_cases=None)
+    cold = le.cold_slice(cases, songs, warm_songs=songs[:2])  # t0 played T00, T01
+    for name in ("good", "bad"):  # sessions alternate tastes: a wrong reuse would show
+        plain = le.neighbour_recommender(np.asarray(lists[name]), songs)  # not remembered
+        assert result["models"][name]["cold"] == le.evaluate_recommender(cold, plain, songs)
+        assert result["models"][name]["all"] == le.evaluate_recommender(cases, plain, songs)

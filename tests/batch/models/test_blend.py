@@ -152,3 +152,26 @@ def test_the_build_path_on_index_matrices_equals_the_frame_blend(seed):
     assert (got.track_id.to_numpy() == expected.track_id.to_numpy()).all()
     assert (got.neighbour_id.to_numpy() == expected.neighbour_id.to_numpy()).all()
     np.testing.assert_allclose(got.score.to_numpy(), expected.score.to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_build_path_keeps_the_frame_blends_tie_breaks_with_sparse_song_labels(seed):
+    """Equal weights: equal contributions from different models tie, and the representative
+    of a song is decided by model order, then rank (the packed sort keys must keep that).
+    Song labels far from 0..n-1, negative too, group exactly as dense codes would."""
+    from spotrec.models.blend import fuse_index_lists
+    from spotrec.neighbours import to_frame
+
+    rng = np.random.default_rng(seed)
+    n = 200
+    songs = rng.integers(0, 150, n) * 7919 - 500_000
+    ids = np.array([f"t{i:04d}" for i in range(n)])
+    mats = {m: _random_lists(rng, songs, 12) for m in ("a", "b", "c")}
+    mats["b"][::3, 8:] = -1  # short lists: empty slots inside the chunk
+    indices, scores = fuse_index_lists(mats, songs, 12, chunk_rows=48)
+    frames = {m: to_frame(ids, x, np.zeros(x.shape, np.float32)) for m, x in mats.items()}
+    expected = blend_neighbours(frames, pd.Series(songs.astype(str), index=ids), 12)
+    got = to_frame(ids, indices, scores)  # drops the -1 slots
+    assert (got.track_id.to_numpy() == expected.track_id.to_numpy()).all()
+    assert (got.neighbour_id.to_numpy() == expected.neighbour_id.to_numpy()).all()
+    np.testing.assert_allclose(got.score.to_numpy(), expected.score.to_numpy(), rtol=1e-6)

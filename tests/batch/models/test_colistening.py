@@ -223,3 +223,43 @@ def test_fusing_only_some_rows_gives_those_rows_the_full_result(fitted, world, c
     np.testing.assert_array_equal(some[rows], every[rows])
     others = np.setdiff1d(np.arange(len(some)), rows)
     assert (some[others] == -1).all()
+
+
+def _reference_evidence_lists(similarity, songs, top_n):
+    """Row by row in plain Python: positive scores, not the row's own song, score desc then
+    lowest catalogue row, the first variant of each song only."""
+    n = similarity.shape[0]
+    indices = np.full((n, top_n), -1, dtype=np.int64)
+    scores = np.full((n, top_n), -np.inf, dtype=np.float32)
+    for r in range(n):
+        lo, hi = similarity.indptr[r], similarity.indptr[r + 1]
+        entries = sorted(
+            (-float(s), int(c))
+            for c, s in zip(similarity.indices[lo:hi], similarity.data[lo:hi], strict=True)
+            if s > 0 and songs[c] != songs[r]
+        )
+        seen, position = set(), 0
+        for negative, c in entries:
+            if songs[c] in seen or position == top_n:
+                continue
+            seen.add(songs[c])
+            indices[r, position], scores[r, position] = c, -negative
+            position += 1
+    return indices, scores
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_evidence_lists_equal_a_row_by_row_reference_with_ties_and_variants(seed):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    songs = rng.integers(0, 220, n)  # many songs with several variants
+    dense = rng.choice([0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 3.5], size=(n, n)).astype(np.float32)
+    dense[rng.random((n, n)) < 0.02] = -0.5  # non-positive scores never count
+    model = CoListeningModel()
+    model.similarity = sp.csr_matrix(dense)
+    indices, scores = model.evidence_lists(songs, top_n=25)
+    expected_indices, expected_scores = _reference_evidence_lists(model.similarity, songs, 25)
+    assert np.array_equal(indices, expected_indices)
+    assert np.array_equal(scores, expected_scores)
