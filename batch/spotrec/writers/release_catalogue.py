@@ -6,6 +6,7 @@ import this one (writers/items.py, writers/sqlite.py) stay importable without th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ class ReleaseCatalogue:
     genres: list[list[str]]  # visible genres ([] for holdout tracks)
     song_ids: list[str]
     features: list[dict[str, Any]]  # the 12 audio features (T# items, exact)
+    _tunable: list[dict[str, Any]] | None = dataclasses.field(default=None, compare=False)
 
     def song_keys(self) -> list[int]:
         """song_id -> a dense int, in first-appearance order (the song key of packed items)."""
@@ -32,11 +34,15 @@ class ReleaseCatalogue:
         return [keys.setdefault(song, len(keys)) for song in self.song_ids]
 
     def tunable_rows(self) -> list[dict[str, Any]]:
-        """The 14 tunable attributes per track (items.FEATURES): audio + duration, popularity."""
-        return [
-            {**self.features[i], "duration_ms": s[4], "popularity": s[6]}
-            for i, s in enumerate(self.summaries)
-        ]
+        """The 14 tunable attributes per track (items.FEATURES): audio + duration, popularity.
+        Built once and shared (never mutated): the release reads them three times (C# blocks
+        and META's feature ranges), ~1M dicts each at 1M tracks."""
+        if self._tunable is None:
+            self._tunable = [
+                {**self.features[i], "duration_ms": s[4], "popularity": s[6]}
+                for i, s in enumerate(self.summaries)
+            ]
+        return self._tunable
 
     def popularity_order(self) -> list[int]:
         """Track indices, most popular first, ties by track id (the order of every list)."""
@@ -62,6 +68,7 @@ def read_release_manifest(build_dir: Path) -> dict[str, Any]:
 
 
 def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(Path(build_dir) / schema.TRACKS_FILE)
@@ -94,11 +101,20 @@ def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
             strict=True,
         )
     ]
-    feature_columns = [(f, col[f], f in schema.INTEGER_FEATURES) for f in schema.AUDIO_FEATURES]
-    features = [
-        {name: int(vals[i]) if is_int else float(vals[i]) for name, vals, is_int in feature_columns}
-        for i in range(table.num_rows)
-    ]
+    # One dict per track, built by zipping whole columns (converted only when Parquet's type
+    # is not already the JSON one): at 1M tracks the per-cell int()/float() and indexing cost
+    # several CPU s (docs/performance.md, "Session 4: search and store speed").
+    feature_columns = []
+    for name in schema.AUDIO_FEATURES:
+        is_int = name in schema.INTEGER_FEATURES
+        arrow_type = table.schema.field(name).type
+        native = pa.types.is_integer(arrow_type) if is_int else pa.types.is_floating(arrow_type)
+        values = col[name]
+        feature_columns.append(
+            values if native else [int(v) if is_int else float(v) for v in values]
+        )
+    names = schema.AUDIO_FEATURES
+    features = [dict(zip(names, row, strict=True)) for row in zip(*feature_columns, strict=True)]
     return ReleaseCatalogue(
         ids=col[schema.TRACK_ID],
         summaries=summaries,
