@@ -38,6 +38,9 @@ RECALL_AT = 10
 # 39 instead of 64 points per cell cut the index build from 152 to 113 CPU s with the same
 # recall (docs/performance.md, "Session 4: search and store speed").
 TRAIN_POINTS_PER_CELL = 39
+# A small catalogue gets at most n / 64 cells (so cells stay populated); this was the training
+# sample size too until session 4, and small-catalogue recall depends on it.
+MIN_ROWS_PER_CELL = 64
 # A cell holds ~n / nlist tracks; 4*sqrt(n) cells is the low end of FAISS's guideline
 # (4..16 * sqrt(n)), which keeps k-means training cheap while nprobe buys the recall back.
 CELLS_PER_SQRT_N = 4
@@ -64,7 +67,7 @@ class SearchSettings:
 
 
 def cells_for(n_rows: int) -> int:
-    return max(1, min(n_rows // TRAIN_POINTS_PER_CELL, round(CELLS_PER_SQRT_N * math.sqrt(n_rows))))
+    return max(1, min(n_rows // MIN_ROWS_PER_CELL, round(CELLS_PER_SQRT_N * math.sqrt(n_rows))))
 
 
 def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, dict]:
