@@ -6,7 +6,6 @@ import this one (writers/items.py, writers/sqlite.py) stay importable without th
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ class ReleaseCatalogue:
     genres: list[list[str]]  # visible genres ([] for holdout tracks)
     song_ids: list[str]
     features: list[dict[str, Any]]  # the 12 audio features (T# items, exact)
-    _tunable: list[dict[str, Any]] | None = dataclasses.field(default=None, compare=False)
 
     def song_keys(self) -> list[int]:
         """song_id -> a dense int, in first-appearance order (the song key of packed items)."""
@@ -34,15 +32,11 @@ class ReleaseCatalogue:
         return [keys.setdefault(song, len(keys)) for song in self.song_ids]
 
     def tunable_rows(self) -> list[dict[str, Any]]:
-        """The 14 tunable attributes per track (items.FEATURES): audio + duration, popularity.
-        Built once and shared (never mutated): the release reads them three times (C# blocks
-        and META's feature ranges), ~1M dicts each at 1M tracks."""
-        if self._tunable is None:
-            self._tunable = [
-                {**self.features[i], "duration_ms": s[4], "popularity": s[6]}
-                for i, s in enumerate(self.summaries)
-            ]
-        return self._tunable
+        """The 14 tunable attributes per track (items.FEATURES): audio + duration, popularity."""
+        return [
+            {**self.features[i], "duration_ms": s[4], "popularity": s[6]}
+            for i, s in enumerate(self.summaries)
+        ]
 
     def popularity_order(self) -> list[int]:
         """Track indices, most popular first, ties by track id (the order of every list)."""
