@@ -34,11 +34,21 @@ DEFAULT_ANN_THRESHOLD = 200_000  # exact search of 200k rows: ~1.5 min per model
 DEFAULT_MIN_RECALL = 0.95
 DEFAULT_RECALL_SAMPLE = 1000
 RECALL_AT = 10
-TRAIN_POINTS_PER_CELL = 64
+# FAISS's own floor (min_points_per_centroid = 39, below it warns): at 1M tracks k-means on
+# 39 instead of 64 points per cell cut the index build from 152 to 113 CPU s with the same
+# recall (docs/performance.md, "Session 4: search and store speed").
+TRAIN_POINTS_PER_CELL = 39
+# A small catalogue gets at most n / 64 cells (so cells stay populated); this was the training
+# sample size too until session 4, and small-catalogue recall depends on it.
+MIN_ROWS_PER_CELL = 64
 # A cell holds ~n / nlist tracks; 4*sqrt(n) cells is the low end of FAISS's guideline
 # (4..16 * sqrt(n)), which keeps k-means training cheap while nprobe buys the recall back.
 CELLS_PER_SQRT_N = 4
-DEFAULT_NPROBE = 24
+# Scanning cost grows with nprobe (~19 CPU s per probe over 1M queries, on top of a fixed
+# ~100 s of coarse assignment and filtering). Measured at 1M tracks, recall@10 1,000 queries:
+# nprobe 12 0.942, 16 0.957, 24 0.974; 20 keeps a margin over the 0.95 floor for ~20% less
+# search than 24 (docs/performance.md, "Session 4: search and store speed").
+DEFAULT_NPROBE = 20
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ class SearchSettings:
 
 
 def cells_for(n_rows: int) -> int:
-    return max(1, min(n_rows // TRAIN_POINTS_PER_CELL, round(CELLS_PER_SQRT_N * math.sqrt(n_rows))))
+    return max(1, min(n_rows // MIN_ROWS_PER_CELL, round(CELLS_PER_SQRT_N * math.sqrt(n_rows))))
 
 
 def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, dict]:

@@ -10,7 +10,8 @@ import pytest
 
 from factories import planted_catalogue
 from spotrec import schema
-from spotrec.neighbours import EMPTY_INDEX, exact_top_n, to_frame
+from spotrec.candidate_filter import EMPTY_INDEX
+from spotrec.neighbours import exact_top_n, to_frame
 
 
 def brute_force(embeddings: np.ndarray, song_ids: np.ndarray, top_n: int):

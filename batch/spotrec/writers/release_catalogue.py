@@ -62,6 +62,7 @@ def read_release_manifest(build_dir: Path) -> dict[str, Any]:
 
 
 def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(Path(build_dir) / schema.TRACKS_FILE)
@@ -94,11 +95,20 @@ def load_release_catalogue(build_dir: Path) -> ReleaseCatalogue:
             strict=True,
         )
     ]
-    feature_columns = [(f, col[f], f in schema.INTEGER_FEATURES) for f in schema.AUDIO_FEATURES]
-    features = [
-        {name: int(vals[i]) if is_int else float(vals[i]) for name, vals, is_int in feature_columns}
-        for i in range(table.num_rows)
-    ]
+    # One dict per track, built by zipping whole columns (converted only when Parquet's type
+    # is not already the JSON one): at 1M tracks the per-cell int()/float() and indexing cost
+    # several CPU s (docs/performance.md, "Session 4: search and store speed").
+    feature_columns = []
+    for name in schema.AUDIO_FEATURES:
+        is_int = name in schema.INTEGER_FEATURES
+        arrow_type = table.schema.field(name).type
+        native = pa.types.is_integer(arrow_type) if is_int else pa.types.is_floating(arrow_type)
+        values = col[name]
+        feature_columns.append(
+            values if native else [int(v) if is_int else float(v) for v in values]
+        )
+    names = schema.AUDIO_FEATURES
+    features = [dict(zip(names, row, strict=True)) for row in zip(*feature_columns, strict=True)]
     return ReleaseCatalogue(
         ids=col[schema.TRACK_ID],
         summaries=summaries,
