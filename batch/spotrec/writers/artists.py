@@ -117,7 +117,15 @@ def _top_tracks(members: list[int], song_ids: list[str]) -> list[int]:
     return chosen
 
 
-def related_artists(artists: ArtistTable, table: NeighbourLists) -> list[list[int]]:
+# Artists scored per block of the artist x artist product: at 1M tracks the whole product and
+# its operands peaked at ~7.5 GB; blocks of rows give the same rows (each row's sums are the same
+# sums in the same order) in bounded memory.
+RELATED_BLOCK_ARTISTS = 20_000
+
+
+def related_artists(
+    artists: ArtistTable, table: NeighbourLists, block_artists: int = RELATED_BLOCK_ARTISTS
+) -> list[list[int]]:
     """Per artist, its related artists' positions, best first (module docstring)."""
     import numpy as np
     from scipy import sparse
@@ -128,26 +136,34 @@ def related_artists(artists: ArtistTable, table: NeighbourLists) -> list[list[in
     incidence = sparse.csr_matrix(
         (np.ones(len(rows)), (rows, cols)), shape=(n_tracks, n_artists)
     )  # track x artist
+    by_artist = incidence.T.tocsr()  # artist x track
     seeds, neighbours, ranks = table.pairs(RELATED_DEPTH)
     near = sparse.csr_matrix(
         (1.0 / (RRF_K + ranks), (seeds, neighbours)), shape=(n_tracks, n_tracks)
     )  # track x track: RRF weight of each neighbour
-    scale = sparse.diags(1.0 / np.sqrt([max(1, len(t)) for t in artists.tracks]))
-    scores = (scale @ (incidence.T @ near @ incidence) @ scale).tocsr()  # artist x artist
-    scores.setdiag(0)  # never related to itself
-    scores.eliminate_zeros()
+    del seeds, neighbours, ranks
+    inverse_root = 1.0 / np.sqrt([max(1, len(t)) for t in artists.tracks])
+    column_scale = sparse.diags(inverse_root)
     popularity = np.asarray(artists.popularity)
     ids = np.asarray(artists.ids)
     related = []
-    for a in range(n_artists):
-        lo, hi = scores.indptr[a], scores.indptr[a + 1]
-        values, others = np.round(scores.data[lo:hi], 9), scores.indices[lo:hi]
-        if len(values) > RELATED_COUNT:  # keep all tied with the 20th best, then order fully
-            cut = np.partition(values, len(values) - RELATED_COUNT)[len(values) - RELATED_COUNT]
-            keep = values >= cut
-            values, others = values[keep], others[keep]
-        order = np.lexsort((ids[others], -popularity[others], -values))
-        related.append(others[order][:RELATED_COUNT].tolist())
+    for first in range(0, n_artists, max(1, block_artists)):
+        last = min(n_artists, first + max(1, block_artists))
+        row_scale = sparse.diags(inverse_root[first:last])
+        product = by_artist[first:last] @ near @ incidence  # artist block x artist
+        scores = (row_scale @ product @ column_scale).tocsr()
+        own = np.repeat(np.arange(first, last), np.diff(scores.indptr)) == scores.indices
+        scores.data[own] = 0  # never related to itself
+        scores.eliminate_zeros()
+        for a in range(last - first):
+            lo, hi = scores.indptr[a], scores.indptr[a + 1]
+            values, others = np.round(scores.data[lo:hi], 9), scores.indices[lo:hi]
+            if len(values) > RELATED_COUNT:  # keep all tied with the 20th best, then order fully
+                cut = np.partition(values, len(values) - RELATED_COUNT)
+                keep = values >= cut[len(values) - RELATED_COUNT]
+                values, others = values[keep], others[keep]
+            order = np.lexsort((ids[others], -popularity[others], -values))
+            related.append(others[order][:RELATED_COUNT].tolist())
     return related
 
 
@@ -166,28 +182,64 @@ def artist_seed_list(
     return [i for _, i in fused], [round(score, 6) for score, _ in fused]
 
 
+# Entries (artist top track x neighbour) fused per block: at 1M tracks all ~45M entries at once
+# held ~11 GB of int64 temporaries and Python lists; 2M entries keep a block near 0.5 GB.
+SEED_LIST_BLOCK_ENTRIES = 2_000_000
+
+
 def artist_seed_lists(
-    artists: ArtistTable, table: NeighbourLists, song_keys: list[int]
+    artists: ArtistTable,
+    table: NeighbourLists,
+    song_keys: list[int],
+    block_entries: int = SEED_LIST_BLOCK_ENTRIES,
 ) -> Iterator[tuple[list[int], list[float]]]:
     """Every artist's fused list, in artist order: ``artist_seed_list``'s result, computed for
-    all artists at once with numpy (fuse_ranked_lists costs ~5 us an entry in Python, ~11 s a
-    model for 5,000 artists; this is the same arithmetic, ``fusion.rrf_score``, and the same
-    order: fused score, best single rank, first entry met, with fused scores equal to 1e-12
-    counted as ties)."""
+    a block of artists at a time with numpy (fuse_ranked_lists costs ~5 us an entry in Python,
+    ~11 s a model for 5,000 artists; this is the same arithmetic, ``fusion.rrf_score``, and the
+    same order: fused score, best single rank, first entry met, with fused scores equal to 1e-12
+    counted as ties). Each artist's list depends on its own entries only, so blocks of whole
+    artists give the same lists as one block."""
     import numpy as np
 
     n_tracks = len(artists.track_artists)
     seeds, neighbours, _ = table.pairs(ARTIST_LIST_SIZE)
     starts = np.searchsorted(seeds, np.arange(n_tracks + 1))
     songs = np.asarray(song_keys, dtype=np.int64)
-    slot_artist = np.repeat(np.arange(len(artists)), [len(top) for top in artists.top])
-    slot_track = np.asarray([t for top in artists.top for t in top], dtype=np.int64)
-    lengths = starts[slot_track + 1] - starts[slot_track]
+    sizes = np.fromiter((len(top) for top in artists.top), dtype=np.int64, count=len(artists))
+    slot_bounds = np.r_[0, np.cumsum(sizes)]
+    slot_track = np.fromiter(
+        (t for top in artists.top for t in top), dtype=np.int64, count=int(slot_bounds[-1])
+    )
+    slot_lengths = starts[slot_track + 1] - starts[slot_track]
+    entries_before = np.r_[0, np.cumsum(slot_lengths)][slot_bounds]  # per artist boundary
+    width = int(songs.max(initial=0)) + 1
+    first = 0
+    while first < len(artists):
+        limit = entries_before[first] + max(1, block_entries)
+        last = max(first + 1, int(np.searchsorted(entries_before, limit, side="right")) - 1)
+        last = min(last, len(artists))
+        s0, s1 = slot_bounds[first], slot_bounds[last]
+        yield from _fused_block(
+            last - first,
+            np.repeat(np.arange(last - first), sizes[first:last]),
+            slot_track[s0:s1],
+            slot_lengths[s0:s1],
+            starts,
+            neighbours,
+            songs,
+            width,
+        )
+        first = last
+
+
+def _fused_block(n_artists, slot_artist, slot_track, lengths, starts, neighbours, songs, width):
+    """The fused lists of one block of ``n_artists`` artists (numbered 0.. within the block)."""
+    import numpy as np
+
     slot = np.repeat(np.arange(len(slot_track)), lengths)  # each entry's (artist, list) slot
     offsets = np.arange(len(slot)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     cand = neighbours[starts[slot_track][slot] + offsets].astype(np.int64)
     art, song = slot_artist[slot], songs[cand]
-    width = int(songs.max(initial=0)) + 1
     own = slot_artist * width + songs[slot_track]  # the artist's top tracks' songs
     keep = ~np.isin(art * width + song, own)
     slot, cand, art, song = slot[keep], cand[keep], art[keep], song[keep]
@@ -209,10 +261,10 @@ def artist_seed_lists(
     g_best = np.minimum.reduceat(rank[by_group], firsts) if len(firsts) else rank[:0]
     ranked = np.lexsort((g_entry, g_best, -np.round(g_score, 12), g_art))
     g_art, g_cand, g_score = g_art[ranked], g_cand[ranked], g_score[ranked]
-    bounds = np.searchsorted(g_art, np.arange(len(artists) + 1)).tolist()
-    # Python lists once for all artists (per-artist numpy calls cost ~1 s a model), sliced.
+    bounds = np.searchsorted(g_art, np.arange(n_artists + 1)).tolist()
+    # Python lists once per block (per-artist numpy calls cost ~1 s a model), sliced.
     cands, scores = g_cand.tolist(), np.round(g_score, 6).tolist()
-    for a in range(len(artists)):
+    for a in range(n_artists):
         lo, hi = bounds[a], min(bounds[a + 1], bounds[a] + ARTIST_LIST_SIZE)
         yield cands[lo:hi], scores[lo:hi]
 

@@ -213,6 +213,11 @@ def test_vectorised_seed_lists_equal_the_one_fusion(seed):
     got = list(artist_seed_lists(table_of_artists, table, catalogue.song_keys()))
     assert got == expected
     assert max(len(indexes) for indexes, _ in got) == 50  # deep artists fill the list
+    # Small blocks of artists (the memory bound at 1M tracks) give the same lists.
+    for block_entries in (1, 37, 500):
+        keys = catalogue.song_keys()
+        blocked = list(artist_seed_lists(table_of_artists, table, keys, block_entries))
+        assert blocked == expected
 
 
 def test_seed_lists_of_a_catalogue_without_neighbour_entries():
@@ -257,3 +262,5 @@ def test_related_artists_sparse_product_equals_plain_loops(seed):
     got = related_artists(people, table)
     assert got == related_by_plain_loops(people, table)
     assert max(len(r) for r in got) == 20 and all(a not in r for a, r in enumerate(got))
+    # Blocks of artist rows (the memory bound at 1M tracks) give the same answer.
+    assert related_artists(people, table, block_artists=7) == got
