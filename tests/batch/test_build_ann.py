@@ -16,7 +16,7 @@ from spotrec import schema
 from spotrec.ann import recall_at
 from spotrec.cli import main
 from spotrec.data.synth import write_synthetic_csv
-from spotrec.pipeline import read_index_matrix
+from spotrec.neighbour_files import read_index_matrix
 
 TOP_N = 15
 COMMON = ["--models", "cosine", "--top-n", str(TOP_N)]
