@@ -1,4 +1,5 @@
-"""The build's listening steps (train_stage.py and list_stages.py call them; build.py documents the flow).
+"""The build's listening steps (train_stage.py and list_stages.py call them; build.py
+documents the flow).
 
 train stage:  read the listening data against the catalogue (data/listening), split it by
               session into training and held-out sessions, write listening/ into the build dir,
