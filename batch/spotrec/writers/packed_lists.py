@@ -14,13 +14,31 @@ import numpy as np
 
 from spotrec_serving.items import LIST_HEADER, NO_SEED
 
+# Rows packed per chunk: each row's bytes depend on that row alone, and the whole table at once
+# held ~2.5 GB of temporaries at 1M tracks x 50 (the store stage's peak).
+CHUNK_ROWS = 65_536
+
 
 def packed_rows(
-    neighbour_idx: np.ndarray, scores: np.ndarray, starts: np.ndarray, depth: int
+    neighbour_idx: np.ndarray,
+    scores: np.ndarray,
+    starts: np.ndarray,
+    depth: int,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[tuple[int, bytes]]:
     """(row, packed list) for every row of a grouped table: row i's neighbours are
     ``neighbour_idx[starts[i]:starts[i+1]]`` in rank order, cut to the first ``depth``."""
     starts = np.asarray(starts, dtype=np.int64)
+    for first in range(0, len(starts) - 1, max(1, chunk_rows)):
+        last = min(len(starts) - 1, first + max(1, chunk_rows))
+        lo, hi = starts[first], starts[last]
+        chunk = starts[first : last + 1] - lo
+        yield from _packed_chunk(neighbour_idx[lo:hi], scores[lo:hi], chunk, depth, first)
+
+
+def _packed_chunk(
+    neighbour_idx: np.ndarray, scores: np.ndarray, starts: np.ndarray, depth: int, first_row: int
+) -> Iterator[tuple[int, bytes]]:
     lengths = np.diff(starts)
     rows = len(lengths)
     rank0 = np.arange(len(neighbour_idx)) - np.repeat(starts[:-1], lengths)
@@ -51,5 +69,6 @@ def packed_rows(
     edges, highs, lows = bounds.tolist(), hi.tolist(), lo.tolist()
     for row in range(rows):
         a, b = edges[row], edges[row + 1]
-        header = LIST_HEADER.pack(row.to_bytes(3, "little"), highs[row], lows[row])
-        yield row, header + packed_indexes[3 * a : 3 * b] + codes[a:b]
+        seed = first_row + row
+        header = LIST_HEADER.pack(seed.to_bytes(3, "little"), highs[row], lows[row])
+        yield seed, header + packed_indexes[3 * a : 3 * b] + codes[a:b]

@@ -35,6 +35,8 @@ def test_packed_rows_equal_pack_list_byte_for_byte(seed, depth):
         expected = pack_list(row, indexes[:depth], row_scores[:depth])
         assert got[row] == expected, row
         assert list(unpack_list(got[row]).indexes) == indexes[:depth]
+    # Chunks of rows (the memory bound at 1M tracks) give the same bytes, row numbers included.
+    assert dict(packed_rows(neighbours, scores, starts, depth, chunk_rows=17)) == got
 
 
 def test_an_index_past_u24_is_refused():
