@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import resource
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from spotrec.stages import cpu_seconds, peak_rss_mb
 from spotrec.writers.sqlite import write_store
 
 
-def memory_mib() -> tuple[int, int]:
-    """(current RSS, peak RSS) of this process in MiB, from /proc (Linux)."""
+def current_rss_mib() -> int:
+    """Resident set size of this process now, in MiB, from /proc (Linux); getrusage has only
+    the peak (stages.peak_rss_mb)."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    return int(fields["VmRSS"].split()[0]) // 1024, int(fields["VmHWM"].split()[0]) // 1024
+    return int(fields["VmRSS"].split()[0]) // 1024
 
 
 def main() -> None:
@@ -35,18 +36,17 @@ def main() -> None:
 
     def sample() -> None:
         while True:
-            rss, peak = memory_mib()
-            print(f"{time.strftime('%H:%M:%S')} RSS {rss} MiB peak {peak} MiB", flush=True)
+            now, peak = current_rss_mib(), peak_rss_mb()
+            print(f"{time.strftime('%H:%M:%S')} RSS {now} MiB peak {peak:.0f} MiB", flush=True)
             time.sleep(args.every)
 
     threading.Thread(target=sample, daemon=True).start()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         write_store(args.build, path=args.out or Path(scratch) / "store.sqlite")
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         f"store of {args.build}: {time.perf_counter() - started:.1f} s wall, "
-        f"{usage.ru_utime + usage.ru_stime:.1f} CPU s, peak RSS {memory_mib()[1]:,} MiB"
+        f"{cpu_seconds():.1f} CPU s, peak RSS {peak_rss_mb():,.0f} MiB"
     )
 
 

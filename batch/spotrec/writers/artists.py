@@ -149,8 +149,9 @@ def related_artists(
     popularity = np.asarray(artists.popularity)
     ids = np.asarray(artists.ids)
     related = []
-    for first in range(0, n_artists, max(1, block_artists)):
-        last = min(n_artists, first + max(1, block_artists))
+    step = max(1, block_artists)
+    for first in range(0, n_artists, step):
+        last = min(n_artists, first + step)
         row_scale = sparse.diags(inverse_root[first:last])
         product = by_artist[first:last] @ near @ incidence  # artist block x artist
         scores = (row_scale @ product @ column_scale).tocsr()
@@ -218,8 +219,8 @@ def artist_seed_lists(
     first = 0
     while first < len(artists):
         limit = entries_before[first] + max(1, block_entries)
+        # the last boundary within the limit (at most len(artists)), and at least one artist
         last = max(first + 1, int(np.searchsorted(entries_before, limit, side="right")) - 1)
-        last = min(last, len(artists))
         s0, s1 = slot_bounds[first], slot_bounds[last]
         yield from _fused_block(
             last - first,

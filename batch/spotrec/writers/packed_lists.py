@@ -29,8 +29,9 @@ def packed_rows(
     """(row, packed list) for every row of a grouped table: row i's neighbours are
     ``neighbour_idx[starts[i]:starts[i+1]]`` in rank order, cut to the first ``depth``."""
     starts = np.asarray(starts, dtype=np.int64)
-    for first in range(0, len(starts) - 1, max(1, chunk_rows)):
-        last = min(len(starts) - 1, first + max(1, chunk_rows))
+    rows, step = len(starts) - 1, max(1, chunk_rows)
+    for first in range(0, rows, step):
+        last = min(rows, first + step)
         lo, hi = starts[first], starts[last]
         chunk = starts[first : last + 1] - lo
         yield from _packed_chunk(neighbour_idx[lo:hi], scores[lo:hi], chunk, depth, first)
