@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
-from spotrec.data.validation import TRACK_ID_REGEX
 
 REQUIRED_COLUMNS = (schema.LS_SESSION_ID, schema.LS_TRACK_ID, schema.LS_EVENT, schema.LS_TIMESTAMP)
 # Optional columns a log may carry: names for --match-names, and an explicit order.
@@ -37,6 +36,19 @@ def strip_track_uri(values: pd.Series) -> pd.Series:
     return text.str.removeprefix(schema.SPOTIFY_TRACK_URI_PREFIX)
 
 
+def valid_track_ids(track: pd.Series) -> pd.Series:
+    """``track.str.fullmatch(TRACK_ID_REGEX)`` ([0-9A-Za-z]{22}) computed by Arrow: 22
+    characters, all ASCII letters or digits (pandas runs that regex in Python, row by row).
+    NA stays NA."""
+    import pyarrow.compute as pc
+
+    array = pa_strings(track)
+    valid = pc.and_(pc.equal(pc.utf8_length(array), 22), pc.ascii_is_alnum(array))
+    return pd.Series(valid.to_pandas(types_mapper=pd.ArrowDtype), index=track.index).astype(
+        "boolean"
+    )
+
+
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """datetime64[ns, UTC] from ISO 8601 strings, epoch-millisecond numbers (or digit strings)
     or datetimes (naive ones are taken as UTC); NaT where the value cannot be read."""
@@ -47,14 +59,101 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
         return _from_epoch_ms(pd.to_numeric(values, errors="coerce"))
     text = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    numeric = text.str.fullmatch(_EPOCH_NUMBER).fillna(False).astype(bool)
+    numeric = _epoch_numbers(text)
     if numeric.any():
         out[numeric] = _from_epoch_ms(pd.to_numeric(text[numeric], errors="coerce"))
     iso = ~numeric & text.notna() & (text != "")
     if iso.any():
+        canonical, stamps = plain_utc_seconds(text)
+        canonical &= iso
+        if canonical.any():
+            utc = pd.DatetimeIndex(stamps[canonical]).tz_localize("UTC")
+            out[canonical] = pd.Series(utc, index=out.index[canonical])
+        iso &= ~canonical
+    if iso.any():
         parsed = pd.to_datetime(text[iso], format="ISO8601", utc=True, errors="coerce")
         out[iso] = parsed.astype("datetime64[ns, UTC]")
     return out
+
+
+def _epoch_numbers(text: pd.Series) -> pd.Series:
+    """text.str.fullmatch(_EPOCH_NUMBER), i.e. with Python's Unicode \\s and \\d, without running
+    Python's regex on every row: the ASCII form is matched by Arrow, and a value holding an
+    ASCII letter, ``:`` or ``/`` (an ISO date, say) cannot match; Python decides the rest."""
+    import pyarrow.compute as pc
+
+    array = pa_strings(text)
+    plain = pc.match_substring_regex(array, r"^-?[0-9]+(\.[0-9]*)?$").fill_null(False)
+    excluded = pc.match_substring_regex(array, "[A-Za-z:/]").fill_null(True)
+    numeric = plain.to_numpy(zero_copy_only=False)
+    unsure = ~numeric & ~excluded.to_numpy(zero_copy_only=False)
+    if unsure.any():
+        numeric[unsure] = text[unsure].str.fullmatch(_EPOCH_NUMBER).fillna(False).to_numpy(bool)
+    return pd.Series(numeric, index=text.index)
+
+
+def pa_strings(text: pd.Series):
+    """The pyarrow string array behind a ``string`` Series (one chunk)."""
+    import pyarrow as pa
+
+    array = pa.array(text.array)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def plain_utc_seconds(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, datetime64[ns] values) for values of the one form most logs write,
+    ``YYYY-MM-DDTHH:MM:SSZ``, with every field in range (years 1700-2200, the day within its
+    month): exactly what pandas' ISO 8601 parser gives them, computed column-wise. The rest
+    (other forms, out-of-range fields) go to pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa_strings(text)
+    width = 20
+    sized = pc.equal(pc.binary_length(array), width).fill_null(False).to_numpy(zero_copy_only=False)
+    mask = np.zeros(len(text), dtype=bool)
+    values = np.full(len(text), np.datetime64("NaT", "ns"))
+    if not sized.any():
+        return mask, values
+    chosen = pc.filter(array, sized)
+    wide = pa.types.is_large_string(chosen.type)
+    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[chosen.offset : chosen.offset + len(chosen) + 1]
+    data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)
+    chars = data[offsets[0] : offsets[0] + width * len(chosen)].reshape(-1, width)
+    digits = chars.astype(np.int64) - ord("0")
+    shape_ok = (
+        (chars[:, [4, 7]] == ord("-")).all(1)
+        & (chars[:, 10] == ord("T"))
+        & (chars[:, [13, 16]] == ord(":")).all(1)
+        & (chars[:, 19] == ord("Z"))
+        & ((digits[:, _DIGIT_COLUMNS] >= 0) & (digits[:, _DIGIT_COLUMNS] <= 9)).all(1)
+    )
+
+    def number(first: int, last: int) -> np.ndarray:
+        out = np.zeros(len(chars), dtype=np.int64)
+        for column in range(first, last):
+            out = out * 10 + digits[:, column]
+        return out
+
+    year, month, day = number(0, 4), number(5, 7), number(8, 10)
+    hour, minute, second = number(11, 13), number(14, 16), number(17, 19)
+    ok = shape_ok & (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59) & (day >= 1)
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    first_day = months.astype("datetime64[D]")
+    ok &= day - 1 < ((months + 1).astype("datetime64[D]") - first_day).astype(np.int64)
+    stamps = (
+        (first_day + np.where(ok, day - 1, 0)).astype("datetime64[ns]")
+        + ((hour * 60 + minute) * 60 + second).astype("timedelta64[s]")
+    )
+    rows = np.flatnonzero(sized)
+    mask[rows[ok]] = True
+    values[rows[ok]] = stamps[ok]
+    return mask, values
+
+
+_DIGIT_COLUMNS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 
 
 def _from_epoch_ms(numbers: pd.Series) -> pd.Series:
@@ -89,7 +188,7 @@ def check_chunk(
     session = raw[schema.LS_SESSION_ID].astype("string").str.strip()
     flag(session.isna() | (session == ""), "missing_value:session_id", "session_id", session)
     track = strip_track_uri(raw[schema.LS_TRACK_ID])
-    flag(~track.str.fullmatch(TRACK_ID_REGEX), "bad_track_id", "track_id", raw[schema.LS_TRACK_ID])
+    flag(~valid_track_ids(track), "bad_track_id", "track_id", raw[schema.LS_TRACK_ID])
     event = raw[schema.LS_EVENT].astype("string").str.strip().str.lower()
     flag(~event.isin(schema.LISTENING_EVENTS), "unknown_event", "event", raw[schema.LS_EVENT])
     timestamp = parse_timestamps(raw[schema.LS_TIMESTAMP])

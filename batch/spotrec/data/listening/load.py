@@ -141,7 +141,7 @@ def load_listening(
                 clean, refused = check_chunk(chunk.raw, timestamp_required=chunk.timestamp_required)
                 frames.append(refused)
                 sessions_read.update(_uniques(clean[schema.LS_SESSION_ID]))
-                rows = index.get_indexer(clean[schema.LS_TRACK_ID])
+                rows = _catalogue_rows(index, clean[schema.LS_TRACK_ID])
                 unknown = rows < 0
                 if matcher is not None and unknown.any():
                     found = matcher.match(clean.loc[unknown, ["track_name", "artist_name"]])
@@ -204,8 +204,17 @@ def load_listening(
 
 
 def _uniques(values: pd.Series) -> list:
-    """Distinct values as a list (iterating an Arrow-backed Series one by one is slow)."""
-    return pd.unique(values.to_numpy(dtype=object)).tolist()
+    """Distinct values as a list (iterating an Arrow-backed Series one by one is slow; its
+    unique() runs in Arrow, so only the distinct values become Python objects)."""
+    return pd.unique(values).tolist()
+
+
+def _catalogue_rows(index: pd.Index, track_ids: pd.Series) -> np.ndarray:
+    """Catalogue row per id, -1 where the catalogue lacks it: each distinct id looked up once
+    (an event log repeats ids ~180 times at 100k sessions)."""
+    codes, uniques = pd.factorize(track_ids)
+    rows = index.get_indexer(uniques.to_numpy(dtype=object))
+    return rows[codes] if len(codes) else np.zeros(0, dtype=np.intp)
 
 
 def _first(items: list[str]) -> tuple[int, str]:

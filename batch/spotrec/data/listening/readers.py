@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from spotrec.data.listening.csv_fast import fast_chunks
 from spotrec.data.listening.events import RAW_COLUMNS, REQUIRED_COLUMNS
 from spotrec.errors import SpotrecError
 
@@ -118,6 +119,11 @@ def read_csv_log(path: Path) -> Iterator[RawChunk]:
             yield file_reject(source, f"missing_column:{missing[0]}", f"header: {header}")
             return
         wanted = [(header.index(c), c) for c in RAW_COLUMNS if c in header]
+        fast = fast_chunks(path, header, wanted, CHUNK_ROWS)
+        if fast is not None:  # pyarrow, where it and csv.reader cannot disagree (csv_fast.py)
+            for raw, bad in fast:
+                yield RawChunk(source, raw, bad, rows_read=len(raw) + len(bad))
+            return
         records, lines, bad = [], [], []
         while True:
             line = reader.line_num + 1
