@@ -51,7 +51,10 @@ def main() -> int:
     tracks = load_catalogue(args.data).tracks
     rss_catalogue = peak_rss_mb()
     config = BuildConfig(
-        out=args.out, data=args.data, interactions=tuple(args.listening), match_names=args.match_names
+        out=args.out,
+        data=args.data,
+        interactions=tuple(args.listening),
+        match_names=args.match_names,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     wall, cpu = time.perf_counter(), cpu_seconds()

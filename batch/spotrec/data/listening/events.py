@@ -39,14 +39,12 @@ def strip_track_uri(values: pd.Series) -> pd.Series:
 def valid_track_ids(track: pd.Series) -> pd.Series:
     """``track.str.fullmatch(TRACK_ID_REGEX)`` ([0-9A-Za-z]{22}) computed by Arrow: 22
     characters, all ASCII letters or digits (pandas runs that regex in Python, row by row).
-    NA stays NA."""
+    NA is False (check_chunk refuses NA either way)."""
     import pyarrow.compute as pc
 
     array = pa_strings(track)
     valid = pc.and_(pc.equal(pc.utf8_length(array), 22), pc.ascii_is_alnum(array))
-    return pd.Series(valid.to_pandas(types_mapper=pd.ArrowDtype), index=track.index).astype(
-        "boolean"
-    )
+    return pd.Series(valid.fill_null(False).to_numpy(zero_copy_only=False), index=track.index)
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
@@ -59,17 +57,17 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
         return _from_epoch_ms(pd.to_numeric(values, errors="coerce"))
     text = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    numeric = _epoch_numbers(text)
+    # The common form first: such a value is never an epoch number (it holds a "T").
+    canonical, stamps = plain_utc_seconds(text)
+    if canonical.any():
+        utc = pd.DatetimeIndex(stamps[canonical]).tz_localize("UTC")
+        out[canonical] = pd.Series(utc, index=out.index[canonical])
+    numeric = np.zeros(len(text), dtype=bool)
+    if not canonical.all():
+        numeric[~canonical] = _epoch_numbers(text[~canonical])
     if numeric.any():
         out[numeric] = _from_epoch_ms(pd.to_numeric(text[numeric], errors="coerce"))
-    iso = ~numeric & text.notna() & (text != "")
-    if iso.any():
-        canonical, stamps = plain_utc_seconds(text)
-        canonical &= iso
-        if canonical.any():
-            utc = pd.DatetimeIndex(stamps[canonical]).tz_localize("UTC")
-            out[canonical] = pd.Series(utc, index=out.index[canonical])
-        iso &= ~canonical
+    iso = ~numeric & ~canonical & text.notna().to_numpy() & (text != "").fillna(False).to_numpy()
     if iso.any():
         parsed = pd.to_datetime(text[iso], format="ISO8601", utc=True, errors="coerce")
         out[iso] = parsed.astype("datetime64[ns, UTC]")
@@ -90,6 +88,19 @@ def _epoch_numbers(text: pd.Series) -> pd.Series:
     if unsure.any():
         numeric[unsure] = text[unsure].str.fullmatch(_EPOCH_NUMBER).fillna(False).to_numpy(bool)
     return pd.Series(numeric, index=text.index)
+
+
+def take_strings(names, codes: np.ndarray) -> pd.Series:
+    """``pd.Series(np.asarray(names, dtype=object)[codes])`` (pandas' ``str`` dtype), built by
+    Arrow: millions of repeated ids are not turned into Python strings one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = np.asarray(names, dtype=object)
+    if not len(codes) or pd.api.types.infer_dtype(names, skipna=False) != "string":
+        return pd.Series(names[codes])  # pandas picks the dtype, as it always did
+    dictionary = pa.array(names, type=pa.large_string())
+    return pd.Series(pc.take(dictionary, pa.array(codes)).to_pandas())
 
 
 def pa_strings(text: pd.Series):
@@ -121,31 +132,26 @@ def plain_utc_seconds(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     offsets = offsets[chosen.offset : chosen.offset + len(chosen) + 1]
     data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)
     chars = data[offsets[0] : offsets[0] + width * len(chosen)].reshape(-1, width)
-    digits = chars.astype(np.int64) - ord("0")
-    shape_ok = (
-        (chars[:, [4, 7]] == ord("-")).all(1)
-        & (chars[:, 10] == ord("T"))
-        & (chars[:, [13, 16]] == ord(":")).all(1)
-        & (chars[:, 19] == ord("Z"))
-        & ((digits[:, _DIGIT_COLUMNS] >= 0) & (digits[:, _DIGIT_COLUMNS] <= 9)).all(1)
-    )
+    digits = chars[:, _DIGIT_COLUMNS] - np.uint8(ord("0"))  # not a digit: wraps past 9
+    ok = (digits <= 9).all(1) & (chars[:, _FIXED_COLUMNS] == _FIXED_CHARS).all(1)
+    digits = digits.astype(np.int32)
 
-    def number(first: int, last: int) -> np.ndarray:
-        out = np.zeros(len(chars), dtype=np.int64)
-        for column in range(first, last):
+    def number(*columns: int) -> np.ndarray:
+        out = digits[:, columns[0]].copy()
+        for column in columns[1:]:
             out = out * 10 + digits[:, column]
         return out
 
-    year, month, day = number(0, 4), number(5, 7), number(8, 10)
-    hour, minute, second = number(11, 13), number(14, 16), number(17, 19)
-    ok = shape_ok & (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12)
+    year, month, day = number(0, 1, 2, 3), number(4, 5), number(6, 7)
+    hour, minute, second = number(8, 9), number(10, 11), number(12, 13)
+    ok &= (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59) & (day >= 1)
     months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     first_day = months.astype("datetime64[D]")
     ok &= day - 1 < ((months + 1).astype("datetime64[D]") - first_day).astype(np.int64)
-    stamps = (
-        (first_day + np.where(ok, day - 1, 0)).astype("datetime64[ns]")
-        + ((hour * 60 + minute) * 60 + second).astype("timedelta64[s]")
+    seconds = (hour * 60 + minute) * 60 + second
+    stamps = (first_day + np.where(ok, day - 1, 0)).astype("datetime64[ns]") + seconds.astype(
+        "timedelta64[s]"
     )
     rows = np.flatnonzero(sized)
     mask[rows[ok]] = True
@@ -154,6 +160,8 @@ def plain_utc_seconds(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 _DIGIT_COLUMNS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_FIXED_COLUMNS = [4, 7, 10, 13, 16, 19]
+_FIXED_CHARS = np.frombuffer(b"--T::Z", dtype=np.uint8)
 
 
 def _from_epoch_ms(numbers: pd.Series) -> pd.Series:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
-from spotrec.data.listening.events import check_chunk
+from spotrec.data.listening.events import check_chunk, take_strings
 from spotrec.data.listening.matching import NameMatcher
 from spotrec.data.listening.readers import discover, read_file
 from spotrec.errors import SpotrecError
@@ -69,11 +69,10 @@ class _Accumulator:
         session = session[order]
         starts = np.r_[0, np.flatnonzero(np.diff(session)) + 1]
         position = sequence - np.repeat(starts, np.diff(np.r_[starts, len(session)]))
-        names = np.asarray(list(self.session_codes), dtype=object)
         return pd.DataFrame(
             {
-                schema.LS_SESSION_ID: names[session],
-                schema.LS_TRACK_ID: track_ids[rows[order]],
+                schema.LS_SESSION_ID: take_strings(list(self.session_codes), session),
+                schema.LS_TRACK_ID: take_strings(track_ids, rows[order]),
                 schema.LS_EVENT: pd.Series(
                     np.asarray(schema.LISTENING_EVENTS, dtype=object)[event[order]], dtype=object
                 ),

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.data.listening.events import take_strings
 
 EVENT_WEIGHTS = {"add": 1.0, "play": 1.0, "like": 2.0, "save": 2.0, "skip": -1.0}
 _DAY_NS = 86_400 * 10**9
@@ -33,7 +34,9 @@ def session_item_weights(
 ) -> pd.DataFrame:
     """DataFrame[session_id, track_id, weight float32], one row per (session, track) with a
     positive summed weight (see the module docstring)."""
-    weight = events[schema.LS_EVENT].map(EVENT_WEIGHTS).to_numpy(dtype=np.float64)
+    # Map the few kinds, not each of millions of rows (NA stays a kind: its weight is NaN).
+    codes, kinds = pd.factorize(events[schema.LS_EVENT], use_na_sentinel=False)
+    weight = pd.Series(kinds).map(EVENT_WEIGHTS).to_numpy(dtype=np.float64)[codes]
     if half_life_days is not None:
         if half_life_days <= 0:
             raise ValueError(f"half_life_days must be positive, got {half_life_days}")
@@ -58,12 +61,8 @@ def session_item_weights(
     pairs = pairs[keep]
     return pd.DataFrame(
         {
-            schema.LS_SESSION_ID: np.asarray(session_names, dtype=object)[
-                pairs // max(len(track_names), 1)
-            ],
-            schema.LS_TRACK_ID: np.asarray(track_names, dtype=object)[
-                pairs % max(len(track_names), 1)
-            ],
+            schema.LS_SESSION_ID: take_strings(session_names, pairs // max(len(track_names), 1)),
+            schema.LS_TRACK_ID: take_strings(track_names, pairs % max(len(track_names), 1)),
             schema.LS_WEIGHT: summed[keep].astype(np.float32),
         }
     )
@@ -73,7 +72,10 @@ def heldout_mask(session_ids, *, heldout_share: float = 0.1, seed: int = 0) -> n
     """Per value of ``session_ids``: whether its session is held out."""
     if not 0 <= heldout_share < 1:
         raise ValueError(f"heldout_share must be in [0, 1), got {heldout_share}")
-    codes, uniques = pd.factorize(pd.Series(session_ids, dtype=object))
+    ids = session_ids
+    if not (isinstance(ids, pd.Series) and pd.api.types.is_string_dtype(ids.dtype)):
+        ids = pd.Series(ids, dtype=object)  # an Arrow-backed column factorizes as it is
+    codes, uniques = pd.factorize(ids)
     key = f"spotrec-split:{seed}:".encode()
     draws = np.fromiter(
         (
