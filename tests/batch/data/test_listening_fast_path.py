@@ -13,7 +13,8 @@ from rawcsv import make_track_id
 
 from spotrec import schema
 from spotrec.data.listening import csv_fast, readers, session_item_weights
-from spotrec.data.listening.events import parse_timestamps, strip_track_uri, valid_track_ids
+from spotrec.data.listening.columnwise import valid_track_ids
+from spotrec.data.listening.events import parse_timestamps, strip_track_uri
 from spotrec.data.listening.load import load_listening
 from spotrec.data.listening.weights import heldout_mask
 

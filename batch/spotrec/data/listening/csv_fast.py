@@ -47,15 +47,19 @@ def _blocks(path: Path) -> Iterator[bytes]:
             first = False
             if not data:
                 if rest:
-                    yield rest.replace(b"\r\n", b"\n")
+                    yield _lf(rest)
                 return
-            data = rest + data
+            data = rest + data if rest else data
             cut = data.rfind(b"\n") + 1
             if cut == 0:
                 rest = data
                 continue
             rest = data[cut:]
-            yield data[:cut].replace(b"\r\n", b"\n")
+            yield _lf(data[:cut] if cut < len(data) else data)
+
+
+def _lf(block: bytes) -> bytes:
+    return block.replace(b"\r\n", b"\n") if b"\r" in block else block
 
 
 def _parseable(path: Path) -> bool:
@@ -65,7 +69,8 @@ def _parseable(path: Path) -> bool:
         for block in _blocks(path):
             if b'"' in block or b"\r" in block or b"\x00" in block:
                 return False
-            decoder.decode(block)  # raises on invalid UTF-8; the str is dropped at once
+            if not block.isascii():  # ASCII is UTF-8; else decode (raises if invalid)
+                decoder.decode(block)
         decoder.decode(b"", final=True)
     except (OSError, EOFError, UnicodeDecodeError):
         return False

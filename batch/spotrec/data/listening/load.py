@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
-from spotrec.data.listening.events import check_chunk, take_strings
+from spotrec.data.listening.columnwise import take_strings
+from spotrec.data.listening.events import check_chunk
 from spotrec.data.listening.matching import NameMatcher
 from spotrec.data.listening.readers import discover, read_file
 from spotrec.errors import SpotrecError
@@ -140,7 +141,7 @@ def load_listening(
                 clean, refused = check_chunk(chunk.raw, timestamp_required=chunk.timestamp_required)
                 frames.append(refused)
                 sessions_read.update(_uniques(clean[schema.LS_SESSION_ID]))
-                rows = _catalogue_rows(index, clean[schema.LS_TRACK_ID])
+                rows = _codes_in(index, clean[schema.LS_TRACK_ID])
                 unknown = rows < 0
                 if matcher is not None and unknown.any():
                     found = matcher.match(clean.loc[unknown, ["track_name", "artist_name"]])
@@ -155,7 +156,7 @@ def load_listening(
                 acc.add(
                     kept[schema.LS_SESSION_ID],
                     rows[~unknown],
-                    event_codes.get_indexer(kept[schema.LS_EVENT]).astype(np.int8),
+                    _codes_in(event_codes, kept[schema.LS_EVENT]).astype(np.int8),
                     stamps,
                     kept[schema.LS_POSITION].to_numpy(dtype=float),
                 )
@@ -208,12 +209,12 @@ def _uniques(values: pd.Series) -> list:
     return pd.unique(values).tolist()
 
 
-def _catalogue_rows(index: pd.Index, track_ids: pd.Series) -> np.ndarray:
-    """Catalogue row per id, -1 where the catalogue lacks it: each distinct id looked up once
-    (an event log repeats ids ~180 times at 100k sessions)."""
-    codes, uniques = pd.factorize(track_ids)
-    rows = index.get_indexer(uniques.to_numpy(dtype=object))
-    return rows[codes] if len(codes) else np.zeros(0, dtype=np.intp)
+def _codes_in(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """``index.get_indexer(values)`` (-1 where absent), each distinct value looked up once
+    (an event log repeats a track id ~180 times at 100k sessions, an event name millions)."""
+    codes, uniques = pd.factorize(values)
+    rows = np.r_[index.get_indexer(uniques.to_numpy(dtype=object)), -1]  # code -1: NA
+    return rows[codes]
 
 
 def _first(items: list[str]) -> tuple[int, str]:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
-from spotrec.data.listening.events import take_strings
+from spotrec.data.listening.columnwise import take_strings
 
 EVENT_WEIGHTS = {"add": 1.0, "play": 1.0, "like": 2.0, "save": 2.0, "skip": -1.0}
 _DAY_NS = 86_400 * 10**9
