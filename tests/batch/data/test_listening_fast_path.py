@@ -83,7 +83,11 @@ def _load(path, monkeypatch, *, fast: bool, chunk_rows: int):
     ids=["plain", "crlf-bom", "no-final-newline", "gzip"],
 )
 @pytest.mark.parametrize("chunk_rows", [1, 4, 250_000])
-def test_fast_csv_path_gives_the_csv_reader_outcome(tmp_path, monkeypatch, layout, chunk_rows):
+@pytest.mark.parametrize("block_bytes", [50, 2**25], ids=["tiny-blocks", "one-block"])
+def test_fast_csv_path_gives_the_csv_reader_outcome(
+    tmp_path, monkeypatch, layout, chunk_rows, block_bytes
+):
+    monkeypatch.setattr(csv_fast, "_BLOCK_BYTES", block_bytes)
     path = tmp_path / ("log.csv.gz" if layout.get("zipped") else "log.csv")
     _write(path, [text for text, _ in ROWS], **layout)
     fast, used_fast = _load(path, monkeypatch, fast=True, chunk_rows=chunk_rows)
@@ -99,6 +103,20 @@ def test_fast_csv_path_gives_the_csv_reader_outcome(tmp_path, monkeypatch, layou
     assert fast.stats["out_of_catalogue"] == 1
     reject_lines = [n for n, (_, r) in enumerate(ROWS, start=2) if r]
     assert sorted(fast.rejects[schema.LS_REJECT_LINE]) == reject_lines
+
+
+@pytest.mark.parametrize("block_bytes", [50, 2**25], ids=["tiny-blocks", "one-block"])
+def test_a_log_without_bad_lines_reads_the_same_either_way(tmp_path, monkeypatch, block_bytes):
+    monkeypatch.setattr(csv_fast, "_BLOCK_BYTES", block_bytes)
+    path = tmp_path / "log.csv"
+    fine = [text for text, reason in ROWS if text and reason != "bad_field_count"]
+    _write(path, fine * 3)
+    fast, used_fast = _load(path, monkeypatch, fast=True, chunk_rows=7)
+    slow, _ = _load(path, monkeypatch, fast=False, chunk_rows=7)
+    assert used_fast == [True]
+    pd.testing.assert_frame_equal(fast.events, slow.events)
+    pd.testing.assert_frame_equal(fast.rejects, slow.rejects)
+    assert fast.stats == slow.stats and fast.stats["rows_read"] == 3 * len(fine)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 _BLOCK_BYTES = 32 * 2**20
 _BOM = codecs.BOM_UTF8
@@ -87,7 +88,6 @@ def fast_chunks(path: Path, header: list[str], wanted: list[tuple[int, str]], ch
 
 
 def _read(path: Path, n_fields: int, wanted, chunk_rows: int) -> Iterator:
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     names = [f"f{i}" for i in range(n_fields)]
@@ -107,43 +107,21 @@ def _read(path: Path, n_fields: int, wanted, chunk_rows: int) -> Iterator:
     bad: list[tuple[int, str, str]] = []
     line_offset = 0  # physical lines before the block
     first = True
-    for block in _blocks(path):
-        buffer = np.frombuffer(block, dtype=np.uint8)
-        ends = np.flatnonzero(buffer == 10)
-        if len(ends) == 0 or ends[-1] != len(buffer) - 1:  # the last line has no newline
-            ends = np.r_[ends, len(buffer)]
-        starts = np.r_[0, ends[:-1] + 1]
-        commas = np.flatnonzero(buffer == 44)  # positions: a cumulative count is 8 B a byte
-        fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
-        blank = ends == starts
-        numbers = np.arange(line_offset + 1, line_offset + 1 + len(ends))
-        line_offset += len(ends)
-        if first:  # the header line
-            starts, ends, fields, blank, numbers = (
-                a[1:] for a in (starts, ends, fields, blank, numbers)
-            )
-            first = False
-        good = ~blank & (fields == n_fields)
-        wrong = ~blank & ~good
-        if good.all():
-            text = block[starts[0] :] if len(starts) else b""
-        else:
-            text = b"".join(block[s : e + 1] for s, e in zip(starts[good], ends[good], strict=True))
-        table = (
-            pacsv.read_csv(
-                pa.py_buffer(text),
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert_options,
-            )
-            if good.any()
-            else None
+
+    def parse(text: bytes):
+        return pacsv.read_csv(
+            pa.py_buffer(text),
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
         )
-        if table is not None and table.num_rows != int(good.sum()):
-            raise AssertionError(f"{path}: pyarrow read {table.num_rows} rows, not {good.sum()}")
-        good_lines = numbers[good]
-        bad_lines = numbers[wrong]
-        bad_fields = fields[wrong]
+
+    for block in _blocks(path):
+        if first:  # the header line (the caller parsed it)
+            block = block[block.find(b"\n") + 1 :] if b"\n" in block else b""
+            line_offset, first = 1, False
+        table, good_lines, bad_lines, bad_fields = _lines(block, line_offset, n_fields, parse)
+        line_offset += block.count(b"\n") + (1 if block and not block.endswith(b"\n") else 0)
         taken = 0
         while pending_good + (len(good_lines) - taken) >= chunk_rows:
             need = chunk_rows - pending_good
@@ -165,6 +143,37 @@ def _read(path: Path, n_fields: int, wanted, chunk_rows: int) -> Iterator:
         yield _frame(pending_tables, pending_lines, wanted), bad
 
 
+def _lines(block: bytes, offset: int, n_fields: int, parse):
+    """(table of the good lines, their numbers, bad lines' numbers, their field counts)."""
+    lines = block.count(b"\n") + (1 if block and not block.endswith(b"\n") else 0)
+    numbers = np.arange(offset + 1, offset + 1 + lines)
+    none = np.zeros(0, dtype=np.int64)
+    if not block:  # the first block held the header alone
+        return None, none, none, none
+    if b"\n\n" not in block and not block.startswith(b"\n"):
+        try:  # most blocks: no blank line, and pyarrow refuses a line with other field counts
+            table = parse(block)
+        except pa.ArrowInvalid:
+            table = None
+        if table is not None and table.num_rows == lines:
+            return table, numbers, none, none
+    buffer = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    if len(ends) == 0 or ends[-1] != len(buffer) - 1:  # the last line has no newline
+        ends = np.r_[ends, len(buffer)]
+    starts = np.r_[0, ends[:-1] + 1]
+    commas = np.flatnonzero(buffer == 44)  # positions: a cumulative count is 8 B a byte
+    fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    blank = ends == starts
+    good = ~blank & (fields == n_fields)
+    wrong = ~blank & ~good
+    text = b"".join(block[s : e + 1] for s, e in zip(starts[good], ends[good], strict=True))
+    table = parse(text) if good.any() else None
+    if table is not None and table.num_rows != int(good.sum()):
+        raise AssertionError(f"pyarrow read {table.num_rows} rows, not {good.sum()}")
+    return table, numbers[good], numbers[wrong], fields[wrong]
+
+
 def _bad(lines: np.ndarray, fields: np.ndarray, expected: int) -> list[tuple[int, str, str]]:
     return [
         (int(line), "bad_field_count", f"line {line}: expected {expected} fields, got {got}")
@@ -173,8 +182,6 @@ def _bad(lines: np.ndarray, fields: np.ndarray, expected: int) -> list[tuple[int
 
 
 def _frame(tables: list, lines: list[np.ndarray], wanted) -> pd.DataFrame:
-    import pyarrow as pa
-
     names = [c for _, c in wanted]
     if not tables:
         raw = pd.DataFrame({c: pd.Series(dtype=object) for c in names})

@@ -65,8 +65,7 @@ class _Accumulator:
         stamp = np.concatenate(self.parts["ts"])
         given = np.concatenate(self.parts["pos"])
         sequence = np.arange(len(session))
-        # lexsort: last key is primary. NaN positions (logs) tie, so the timestamp decides.
-        order = np.lexsort((sequence, stamp, np.nan_to_num(given, nan=-1.0), session))
+        order = _session_order(session, np.nan_to_num(given, nan=-1.0), stamp)
         session = session[order]
         starts = np.r_[0, np.flatnonzero(np.diff(session)) + 1]
         position = sequence - np.repeat(starts, np.diff(np.r_[starts, len(session)]))
@@ -83,6 +82,21 @@ class _Accumulator:
                 schema.LS_POSITION: position.astype(np.int32),
             }
         )
+
+
+def _session_order(session: np.ndarray, given: np.ndarray, stamp: np.ndarray) -> np.ndarray:
+    """Rows ordered by session, then given position, then timestamp, then as read. np.lexsort
+    (last key primary) is stable, so equal keys keep the order read; a log already in that
+    order (each session's rows together, in time) needs no sort at all."""
+    if len(session) > 1:
+        same = session[1:] == session[:-1]
+        rises = session[1:] > session[:-1]
+        same_given = same & (given[1:] == given[:-1])
+        rises |= same & (given[1:] > given[:-1])
+        rises |= same_given & (stamp[1:] >= stamp[:-1])  # NaT compares False: sorted below
+        if not rises.all():
+            return np.lexsort((stamp, given, session))
+    return np.arange(len(session))
 
 
 def empty_events() -> pd.DataFrame:
