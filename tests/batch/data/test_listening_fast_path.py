@@ -13,7 +13,7 @@ from rawcsv import make_track_id
 
 from spotrec import schema
 from spotrec.data.listening import csv_fast, readers, session_item_weights
-from spotrec.data.listening.columnwise import valid_track_ids
+from spotrec.data.listening.columnwise import distinct, spread, valid_track_ids
 from spotrec.data.listening.events import parse_timestamps, strip_track_uri
 from spotrec.data.listening.load import load_listening
 from spotrec.data.listening.weights import heldout_mask
@@ -242,3 +242,28 @@ def test_weights_and_split_do_not_depend_on_the_string_storage():
     held = heldout_mask(many)
     assert (held == heldout_mask(many.astype(object).tolist())).all()
     assert 100 < held[:2000].sum() < 300 and (held[:2000] == held[2000:]).all()
+
+
+@pytest.mark.parametrize("kind", ["object", "str", "category"])
+def test_rules_per_distinct_value_equal_the_rules_per_row(kind):
+    mixed = [" s1", "s1", 1, 1.0, True, None, f"spotify:track:{C[0]}", C[0], "PLAY ", "s1", 1]
+    strings = [" s1", "s1", None, f"spotify:track:{C[0]}", C[0], "PLAY ", "play", "s1"]
+    column = {
+        "object": pd.Series(mixed, dtype=object),  # 1, 1.0 and True hash alike: "1", "1.0"...
+        "str": pd.Series(strings, dtype="str"),
+        "category": pd.Series(strings, dtype="category"),
+    }[kind]
+    rules = [
+        lambda v: v.astype("string").str.strip().str.lower(),
+        strip_track_uri,
+        lambda v: valid_track_ids(strip_track_uri(v)),
+    ]
+    codes, values = distinct(column)
+    assert len(values) < len(column)
+    for rule in rules:
+        expected = rule(column)
+        got = spread(rule(values), codes, column.index)
+        assert (
+            got.astype(object).where(got.notna(), None).tolist()
+            == expected.astype(object).where(expected.notna(), None).tolist()
+        )

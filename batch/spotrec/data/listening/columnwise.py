@@ -2,9 +2,8 @@
 (tests/batch/data/test_listening_fast_path.py holds them to it): a 100,000-session log is 8.9M
 rows, and pandas runs some of these rules in Python, one row at a time.
 
-* ``distinct``/``spread``: a string column's rule computed once per distinct value (ids repeat
-  ~90 times at 100k sessions) and spread back by the codes; only for string columns, because
-  an object column's 1, 1.0 and True hash alike but are different strings.
+* ``distinct``/``spread``: a column's rule computed once per distinct value (ids repeat ~90
+  times at 100k sessions) and spread back by the codes.
 * ``valid_track_ids``, ``epoch_numbers``, ``plain_utc_seconds``: Arrow and numpy instead of
   Python's ``re`` and pandas' ISO parser, where the outcome is the same by construction.
 * ``take_strings``: millions of repeated ids built by Arrow, not as Python strings.
@@ -16,19 +15,30 @@ import numpy as np
 import pandas as pd
 
 
-def distinct(values: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
-    """(codes, distinct values) of a string column, NA included as a value; (None, values)
-    for other columns, whose rules then run row by row as before."""
+def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, distinct values) of a column, NA included as a value. The rules applied to the
+    values must start with ``astype("string")`` and work value by value."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        categories = pd.Series(values.cat.categories.array).astype("string")
+        if len(codes) and codes.min() < 0:  # NA: one more value
+            categories = pd.concat([categories, pd.Series([None], dtype="string")])
+            codes = np.where(codes < 0, len(categories) - 1, codes)
+        return codes, categories.reset_index(drop=True)
     if not isinstance(values.dtype, pd.StringDtype):
-        return None, values
+        # Every rule starts with astype("string"), so doing it first changes nothing; and it
+        # must come first: an object column's 1, 1.0 and True hash alike but read differently.
+        values = values.astype("string")
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes, pd.Series(uniques)
 
 
-def spread(per_value: pd.Series, codes: np.ndarray | None, index: pd.Index) -> pd.Series:
-    """The per-distinct-value results back on every row (see ``distinct``)."""
-    if codes is None:
-        return per_value
+def spread(per_value: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The per-distinct-value results back on every row (see ``distinct``). Strings come back
+    categorical, so later steps group the rows by their codes instead of hashing strings."""
+    if isinstance(per_value.dtype, pd.StringDtype):
+        kept, categories = pd.factorize(per_value)  # cleaning may merge values; NA: -1
+        return pd.Series(pd.Categorical.from_codes(kept[codes], categories), index=index)
     return pd.Series(per_value.array.take(codes), index=index)
 
 
