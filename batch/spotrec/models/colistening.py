@@ -203,9 +203,13 @@ def session_matrix(
     n = len(tracks)
     if listening is None or not len(listening):
         return sp.csr_matrix((0, n), dtype=np.float32), 0
-    column = pd.Index(tracks[schema.TRACK_ID]).get_indexer(listening["track_id"])
+    # Each distinct id looked up once, and session codes from the column as it is: hashing
+    # millions of strings one by one was a third of this fit at 100k sessions.
+    codes, ids = pd.factorize(listening["track_id"])
+    column = np.r_[pd.Index(tracks[schema.TRACK_ID]).get_indexer(np.asarray(ids, object)), -1]
+    column = column[codes]
     known = (column >= 0) & (listening["weight"].to_numpy() > 0)
-    session = pd.factorize(listening["session_id"].to_numpy()[known])[0]
+    session = pd.factorize(listening["session_id"][known])[0]
     matrix = sp.csr_matrix(
         (listening["weight"].to_numpy(np.float32)[known], (session, column[known])),
         shape=(int(session.max()) + 1 if len(session) else 0, n),

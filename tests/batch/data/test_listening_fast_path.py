@@ -267,3 +267,21 @@ def test_rules_per_distinct_value_equal_the_rules_per_row(kind):
             got.astype(object).where(got.notna(), None).tolist()
             == expected.astype(object).where(expected.notna(), None).tolist()
         )
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_session_matrix_counts_unknown_ids_and_keeps_positive_weights(dtype):
+    from spotrec.models.colistening import session_matrix
+
+    listening = pd.DataFrame(
+        {
+            schema.LS_SESSION_ID: pd.Series(["b", "b", "a", "a", "a", "c"], dtype=dtype),
+            schema.LS_TRACK_ID: pd.Series([C[2], OUTSIDE, C[0], C[2], OUTSIDE, C[1]], dtype=dtype),
+            schema.LS_WEIGHT: np.array([1.0, 2.0, 3.0, 0.0, 1.0, 2.0], dtype=np.float32),
+        }
+    )
+    matrix, unknown = session_matrix(tiny_catalogue(), listening)
+    assert unknown == 2  # rows naming no catalogue track, whatever their weight
+    # sessions in first-seen order of the kept rows: b, a, c; a's zero weight is not evidence
+    assert matrix.toarray()[:, :3].tolist() == [[0, 0, 1], [3, 0, 0], [0, 2, 0]]
+    assert matrix.shape == (3, 10) and matrix.nnz == 3
