@@ -126,8 +126,9 @@ def test_a_log_without_bad_lines_reads_the_same_either_way(tmp_path, monkeypatch
         f"s1,{C[0]},play,2024-01-01T10:00:00Z,a\rs2",  # a lone carriage return
         f"s1,{C[0]},play,2024-01-01T10:00:00Z,a\x00",
         f"s1,{C[0]},play,2024-01-01T10:00:00Z,\xff",  # not UTF-8 (written as latin-1)
+        f"s1,{C[0]},play,2024-01-01T10:00:00Z,{'x' * 131_073}",  # over csv's field limit
     ],
-    ids=["quote", "lone-cr", "nul", "bad-utf8"],
+    ids=["quote", "lone-cr", "nul", "bad-utf8", "long-field"],
 )
 def test_lines_only_csv_reader_handles_send_the_file_to_it(tmp_path, monkeypatch, content):
     path = tmp_path / "log.csv"

@@ -2,11 +2,12 @@
 by pyarrow instead of one ``csv.reader`` row at a time (a 100,000-session log is 8.9M rows).
 
 It applies only to files where the two parsers cannot disagree: no quote character, no NUL, no
-carriage return other than in ``\\r\\n``, valid UTF-8 throughout, and a stream that reads to its
-end (a truncated gzip fails the pre-scan). Then a line is a record, its fields are its commas'
-gaps, and ``csv.reader`` (excel dialect, universal newlines) would split it the same way.
-Anything else goes to the ``csv.reader`` loop, which names every malformed line. ``fast_chunks``
-returns None for such files before reading a row, so nothing is read twice.
+carriage return other than in ``\\r\\n``, no line longer than csv's field size limit, valid
+UTF-8 throughout, and a stream that reads to its end (a truncated gzip fails). Then a line is a
+record, its fields are its commas' gaps, and ``csv.reader`` (excel dialect, universal newlines)
+would split it the same way. A pre-scan of the bytes (memchr-speed; it reads the file once more)
+decides before any row is handed over; anything else goes to the ``csv.reader`` loop, which
+names every malformed line.
 
 The chunks are cut where the csv.reader loop cuts them (every CHUNK_ROWS good records, with the
 bad lines met since the previous cut), so the rejects come out in the same order.
@@ -15,6 +16,7 @@ bad lines met since the previous cut), so the rejects come out in the same order
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,9 +68,12 @@ def _lf(block: bytes) -> bytes:
 def _parseable(path: Path) -> bool:
     """Whether every block is free of what only csv.reader handles (see the module docstring)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    limit = csv.field_size_limit()  # csv.reader refuses longer fields; pyarrow has no limit
     try:
         for block in _blocks(path):
             if b'"' in block or b"\r" in block or b"\x00" in block:
+                return False
+            if len(block) > limit and _longest_line(block) > limit:
                 return False
             if not block.isascii():  # ASCII is UTF-8; else decode (raises if invalid)
                 decoder.decode(block)
@@ -76,6 +81,11 @@ def _parseable(path: Path) -> bool:
     except (OSError, EOFError, UnicodeDecodeError):
         return False
     return True
+
+
+def _longest_line(block: bytes) -> int:
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+    return int(np.diff(np.r_[-1, ends, len(block)]).max()) - 1
 
 
 def fast_chunks(path: Path, header: list[str], wanted: list[tuple[int, str]], chunk_rows: int):
