@@ -18,6 +18,7 @@ import pandas as pd
 from spotrec import schema
 from spotrec.data.listening import session_item_weights
 from spotrec.evaluation import listening as le
+from spotrec.evaluation.seed_fusion import batch_recommender
 
 log = logging.getLogger(__name__)
 MAX_CASES = 5_000  # a seeded sample of held-out sessions: metric noise ~0.005 at this size
@@ -52,7 +53,7 @@ def evaluate_heldout_listening(
     warm_rows = pd.Index(track_ids).get_indexer(warm_tracks)
     cold = le.cold_slice(cases, songs, np.unique(songs[warm_rows[warm_rows >= 0]]))
     recommenders = {
-        name: remembered(le.neighbour_recommender(p, songs)) for name, p in positions.items()
+        name: batch_recommender(p, songs, cases.seeds, le.K) for name, p in positions.items()
     }
     extra = {}
     if baselines:
@@ -108,8 +109,9 @@ class SyntheticListening:
     def score(self, indices: np.ndarray) -> dict[str, float]:
         """All-target metrics plus ``cold_*`` ones of (n, width) lists (-1 = empty slot)."""
         positions = np.where(indices < 0, indices.shape[0], indices)
-        recommend = le.neighbour_recommender(positions, self.song_codes)
-        return self.score_recommender(recommend)
+        return self.score_recommender(
+            batch_recommender(positions, self.song_codes, self.cases.seeds, le.K)
+        )
 
     def score_recommender(self, recommend: le.Recommender) -> dict[str, float]:
         recommend = remembered(recommend)  # the cold cases reuse the all-target cases' lists
