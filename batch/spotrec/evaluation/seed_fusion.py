@@ -25,7 +25,7 @@ def fuse_many(
     width) stored lists, padded with n; every seed set has the same number of seeds."""
     if not seed_sets:
         return []
-    n, width = positions.shape
+    n = positions.shape[0]
     seeds = np.asarray(seed_sets, dtype=np.int64)  # (cases, seeds)
     cases, per_case = seeds.shape
     songs = np.append(np.asarray(song_codes, dtype=np.int64), -1)  # [n]: padding
@@ -87,8 +87,8 @@ def batch_recommender(positions: np.ndarray, song_codes: np.ndarray, seed_sets, 
     done: dict[bytes, np.ndarray] = {}
     for group in by_size.values():
         unique = list({seeds.tobytes(): seeds for seeds in group}.values())
-        for seeds, fused in zip(unique, fuse_many(positions, unique, song_codes, limit), strict=True):
-            done[seeds.tobytes()] = fused
+        fused = fuse_many(positions, unique, song_codes, limit)
+        done.update((seeds.tobytes(), f) for seeds, f in zip(unique, fused, strict=True))
 
     def recommend(seeds: np.ndarray) -> np.ndarray:
         found = done.get(np.asarray(seeds, dtype=np.int64).tobytes())

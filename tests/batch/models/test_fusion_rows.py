@@ -33,7 +33,9 @@ def reference_fuse(indices, song_codes, top_n, weight_rows, k=60):
     row_song = (np.arange(n)[:, None] * (n + 1) + (song + 1)).ravel()
     contrib_f, rank_f, cand_f = contrib.ravel(), rank.ravel(), cand.ravel()
     order = np.lexsort((-contrib_f, row_song))
-    row_song_s, contrib_s, rank_s, cand_s = (a[order] for a in (row_song, contrib_f, rank_f, cand_f))
+    row_song_s, contrib_s, rank_s, cand_s = (
+        a[order] for a in (row_song, contrib_f, rank_f, cand_f)
+    )
     starts = np.flatnonzero(np.r_[True, row_song_s[1:] != row_song_s[:-1]])
     keep = row_song_s[starts] % (n + 1) > 0
     g_row = row_song_s[starts][keep] // (n + 1)
