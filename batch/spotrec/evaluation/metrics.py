@@ -205,13 +205,18 @@ def _violation_masks(catalogue: Catalogue, lists: NeighbourLists, seeds: np.ndar
     songs = catalogue.song_codes[top]
     seed_variant = valid & (songs == catalogue.song_codes[seeds][:, None])
     # Give padding distinct negative codes so that padding never looks like a duplicate.
-    songs = np.where(valid, songs, -1 - np.arange(top.shape[1]))
-    order = np.argsort(songs, axis=1, kind="stable")
-    ordered = np.take_along_axis(songs, order, axis=1)
+    width = top.shape[1]
+    slot = np.arange(width)
+    songs = np.where(valid, songs, -1 - slot)
+    # One key per slot, (song, slot), unique within a row: a plain in-place sort orders each
+    # song's slots by rank (a stable argsort of the songs did the same at ~3x the CPU).
+    key = songs * width + slot
+    key.sort(axis=1)
+    ordered = key // width
     repeat_sorted = np.zeros_like(valid)
     repeat_sorted[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
     duplicate = np.zeros_like(valid)
-    np.put_along_axis(duplicate, order, repeat_sorted, axis=1)
+    np.put_along_axis(duplicate, key - ordered * width, repeat_sorted, axis=1)
     return seed_variant, duplicate & valid
 
 
