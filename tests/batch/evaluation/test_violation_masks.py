@@ -40,3 +40,22 @@ def test_duplicate_mask_equals_a_row_by_row_reference(seed):
     np.testing.assert_array_equal(duplicate, reference_duplicates(songs, valid))
     np.testing.assert_array_equal(seed_variant, valid & (songs == codes[:, None]))
     assert duplicate.any() and seed_variant.any()
+
+
+def test_rows_with_violations_in_blocks_equal_one_block():
+    from spotrec.evaluation.metrics import _rows_with_violations
+
+    rng = np.random.default_rng(2)
+    n = 120
+    codes = rng.integers(0, 50, n)
+    indices = rng.integers(0, n, (n, 20))
+    indices[rng.random((n, 20)) < 0.3] = -1
+    lists = NeighbourLists.from_indices(indices)
+    catalogue = SimpleNamespace(song_codes=np.append(codes, -1))
+    seeds = np.arange(n)
+    whole = _rows_with_violations(catalogue, lists, seeds, block=n)
+    seed_variant, duplicate = _violation_masks(catalogue, lists, seeds, None)
+    np.testing.assert_array_equal(whole, (seed_variant | duplicate).any(axis=1))
+    for block in (1, 7, 50):
+        np.testing.assert_array_equal(_rows_with_violations(catalogue, lists, seeds, block), whole)
+    assert whole.any() and not whole.all()
