@@ -25,7 +25,7 @@ def fuse_many(
     width) stored lists, padded with n; every seed set has the same number of seeds."""
     if not seed_sets:
         return []
-    n = positions.shape[0]
+    n, width = positions.shape
     seeds = np.asarray(seed_sets, dtype=np.int64)  # (cases, seeds)
     cases, per_case = seeds.shape
     songs = np.append(np.asarray(song_codes, dtype=np.int64), -1)  # [n]: padding
@@ -35,31 +35,45 @@ def fuse_many(
     kept = (rows < n) & ~(song[..., None] == seed_songs[:, None, None, :]).any(axis=3)
     kept &= ~_repeats(song, kept)
     rank = np.cumsum(kept, axis=2)
-    contrib = np.where(kept, rrf_score(rank, 1.0, RRF_K), 0.0)
-    # Flat entries (case, seed, slot) of kept candidates, grouped by (case, song) in seed order.
-    case_of = np.broadcast_to(np.arange(cases)[:, None, None], rows.shape)[kept]
-    seed_of = np.broadcast_to(np.arange(per_case)[None, :, None], rows.shape)[kept]
-    row_k, song_k, rank_k, contrib_k = rows[kept], song[kept], rank[kept], contrib[kept]
-    order = np.lexsort((seed_of, song_k, case_of))
-    case_of, seed_of, row_k, song_k, rank_k, contrib_k = (
-        a[order] for a in (case_of, seed_of, row_k, song_k, rank_k, contrib_k)
-    )
-    start = np.r_[True, (case_of[1:] != case_of[:-1]) | (song_k[1:] != song_k[:-1])]
+    # Each case's kept candidates grouped by song, in seed order within a song: one packed key
+    # (song, seed, slot) per slot, sorted row by row (a case's 1,000 slots stay in cache).
+    slots = per_case * width
+    key = (song * per_case + np.arange(per_case)[:, None]) * width + np.arange(width)
+    dropped = np.iinfo(np.int64).max
+    key = np.where(kept, key, dropped).reshape(cases, slots)
+    key.sort(axis=1)
+    valid = key != dropped
+    case_k = np.broadcast_to(np.arange(cases)[:, None], key.shape)[valid]
+    key = key[valid]
+    slot_k, seed_k, song_k = key % width, (key // width) % per_case, key // slots
+    row_k = rows[case_k, seed_k, slot_k]
+    rank_k = rank[case_k, seed_k, slot_k]
+    contrib_k = rrf_score(rank_k, 1.0, RRF_K)
+    start = np.r_[True, (case_k[1:] != case_k[:-1]) | (song_k[1:] != song_k[:-1])]
     starts = np.flatnonzero(start)
     size = np.diff(np.r_[starts, len(song_k)])
     score = np.zeros(len(starts))
     for j in range(int(size.max()) if len(size) else 0):  # sequential adds, in seed order
         has = size > j
         score[has] = score[has] + contrib_k[starts[has] + j]
-    # Representative: the best rank, then the earlier seed (the API's largest contribution).
-    best = np.lexsort((seed_of, rank_k, np.repeat(np.arange(len(starts)), size)))
-    first_of_group = best[starts]
-    g_case, g_row = case_of[starts], row_k[first_of_group]
-    g_best, g_seed = rank_k[first_of_group], seed_of[first_of_group]
-    ranked = np.lexsort((g_seed, g_best, -score, g_case))
-    g_case, g_row = g_case[ranked], g_row[ranked]
-    first = np.searchsorted(g_case, np.arange(cases + 1))
-    return [g_row[first[c] : min(first[c + 1], first[c] + limit)] for c in range(cases)]
+    # Representative: the best rank, then the earlier seed (the API's largest contribution):
+    # the group's first entry (seed order) holding its best rank.
+    group = np.repeat(np.arange(len(starts)), size)
+    best_rank = np.minimum.reduceat(rank_k, starts) if len(starts) else rank_k[:0]
+    at_best = np.flatnonzero(rank_k == best_rank[group])
+    first = at_best[np.r_[True, group[at_best][1:] != group[at_best][:-1]]]
+    g_case, g_row, g_seed = case_k[starts], row_k[first], seed_k[first]
+    # Per case: fused score desc, then best rank, then the representative's seed.
+    counts = np.bincount(g_case, minlength=cases)
+    offsets = np.cumsum(counts) - counts
+    place = np.arange(len(g_case)) - np.repeat(offsets, counts)
+    groups = int(counts.max()) if cases else 0
+    neg_score = np.full((cases, groups), np.inf)
+    tie = np.full((cases, groups), dropped)
+    neg_score[g_case, place] = -score
+    tie[g_case, place] = best_rank * per_case + g_seed
+    ranked = np.lexsort((tie, neg_score), axis=1)[:, :limit]
+    return [g_row[offsets[c] + ranked[c, : min(counts[c], limit)]] for c in range(cases)]
 
 
 def _repeats(song: np.ndarray, kept: np.ndarray) -> np.ndarray:
