@@ -118,3 +118,21 @@ def test_blocks_of_any_size_and_a_row_subset_give_the_same_lists():
     subset = fuse_index_lists(mats, songs, 15, weights=weights, rows=some)
     np.testing.assert_array_equal(subset[0][some], whole[0][some])
     assert (subset[0][np.setdiff1d(np.arange(n), some)] == -1).all()
+
+
+def test_rows_with_no_candidates_stay_empty_and_others_are_unaffected():
+    rng = np.random.default_rng(9)
+    n = 80
+    songs = rng.integers(0, 70, n)
+    mats = {"a": random_lists(rng, songs, 10), "b": random_lists(rng, songs, 6)}
+    for m in mats.values():
+        m[[4, 40]] = -1  # two rows with nothing to fuse
+    rows = {m: np.ones(n) for m in mats}
+    got = fuse_index_lists(mats, songs, 12, chunk_rows=16)
+    expected = reference_fuse(mats, songs, 12, rows)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    assert (got[0][[4, 40]] == -1).all() and np.isneginf(got[1][[4, 40]]).all()
+    every = {m: np.full_like(x, -1) for m, x in mats.items()}  # a block with no candidate at all
+    empty = fuse_index_lists(every, songs, 5, chunk_rows=16)
+    assert (empty[0] == -1).all()
