@@ -8,7 +8,6 @@ model of a finished build, same cases, checking the lists are equal.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
