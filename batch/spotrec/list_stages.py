@@ -130,10 +130,11 @@ def finish_stage(
             for name, (indices, scores) in made.items():
                 lists[name] = _write_lists(out, name, track_ids, indices, scores)
     with timer.stage("evaluate"):
-        from spotrec.data.listening import has_listening, read_listening
+        from spotrec.data.listening import has_listening
+        from spotrec.evaluation.heldout_listening import read_evaluation_listening
 
         # With listening data the default is the held-out listening winner (selection.py).
-        listening = read_listening(out) if has_listening(out) else None
+        listening = read_evaluation_listening(out) if has_listening(out) else None
         evaluation, default_model = evaluate_models(tracks, lists, listening=listening)
         del listening
     manifest = {

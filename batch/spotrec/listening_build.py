@@ -96,15 +96,17 @@ def listening_lists(
         raise SpotrecError(f"{model_dir} is missing: run the train stage with --interactions")
     model = CoListeningModel.load(model_dir)
     evidence, _ = model.evidence_lists(song_codes, top_n)
+    has_evidence, sessions_per_track = model.has_evidence, model.sessions_per_track
+    del model  # its similarity matrix (~0.2 GB at 100k sessions) is not needed past this point
     result: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if COLISTENING in models:
         fallback = next(m for m in (*FALLBACK_ORDER, *content_lists) if m in content_lists)
         result[COLISTENING] = complete_lists(evidence, content_lists[fallback], song_codes, top_n)
         log.info("colistening: lists filled from %s after the listening evidence", fallback)
     if HYBRID in models:
-        sessions = np.where(model.has_evidence, model.sessions_per_track, 0)
+        sessions = np.where(has_evidence, sessions_per_track, 0)
         # Unplayed tracks reach warm seeds' lists only through this input (models/hybrid.py).
-        unplayed = unplayed_candidates(content_lists, model.has_evidence, song_codes)
+        unplayed = unplayed_candidates(content_lists, has_evidence, song_codes)
         weights = evidence_weights(
             sessions,
             list(content_lists),

@@ -41,6 +41,7 @@ LISTENING_METRICS: dict[str, tuple[str, str]] = {
     "hit": (f"hit@{HIT_K}", "0..1, share of sessions with a target in the top 10"),
 }
 Recommender = Callable[[np.ndarray], np.ndarray]  # seed rows -> ranked catalogue rows
+_DISCOUNTS = 1.0 / np.log2(np.arange(2, K + 2))  # NDCG's gain at each rank
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,14 @@ def cold_slice(cases: HeldoutCases, song_codes: np.ndarray, warm_songs: np.ndarr
 
 def case_metrics(recommended: np.ndarray, target_songs: np.ndarray, song_codes: np.ndarray):
     """(R-precision, NDCG@K, recall@K, hit@HIT_K) of one ranked list against target songs."""
-    relevant = np.isin(song_codes[np.asarray(recommended[:K], dtype=np.int64)], target_songs)
+    songs = song_codes[np.asarray(recommended[:K], dtype=np.int64)]
+    # Membership by binary search in the sorted targets: np.isin's setup cost per call was a
+    # tenth of the held-out evaluation (same booleans).
+    targets = np.sort(target_songs)
+    found = np.minimum(np.searchsorted(targets, songs), max(len(targets) - 1, 0))
+    relevant = targets[found] == songs if len(targets) else np.zeros(len(songs), dtype=bool)
     n_targets = len(target_songs)
-    discounts = 1.0 / np.log2(np.arange(2, K + 2))
+    discounts = _DISCOUNTS
     dcg = float(discounts[: len(relevant)][relevant].sum())
     ideal = float(discounts[: min(n_targets, K)].sum())
     return (

@@ -205,14 +205,29 @@ def _violation_masks(catalogue: Catalogue, lists: NeighbourLists, seeds: np.ndar
     songs = catalogue.song_codes[top]
     seed_variant = valid & (songs == catalogue.song_codes[seeds][:, None])
     # Give padding distinct negative codes so that padding never looks like a duplicate.
-    songs = np.where(valid, songs, -1 - np.arange(top.shape[1]))
-    order = np.argsort(songs, axis=1, kind="stable")
-    ordered = np.take_along_axis(songs, order, axis=1)
+    width = top.shape[1]
+    slot = np.arange(width)
+    songs = np.where(valid, songs, -1 - slot)
+    # One key per slot, (song, slot), unique within a row: a plain in-place sort orders each
+    # song's slots by rank (a stable argsort of the songs did the same at ~3x the CPU).
+    key = songs * width + slot
+    key.sort(axis=1)
+    ordered = key // width
     repeat_sorted = np.zeros_like(valid)
     repeat_sorted[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
     duplicate = np.zeros_like(valid)
-    np.put_along_axis(duplicate, order, repeat_sorted, axis=1)
+    np.put_along_axis(duplicate, key - ordered * width, repeat_sorted, axis=1)
     return seed_variant, duplicate & valid
+
+
+def _rows_with_violations(catalogue: Catalogue, lists: NeighbourLists, seeds, block=16384):
+    """Per seed: does its whole list break the variant rule? In blocks of seeds: the masks and
+    sort keys of 200-deep lists over the catalogue were ~0.7 GB at once."""
+    parts = [np.zeros(0, dtype=bool)]
+    for lo in range(0, len(seeds), block):
+        seed_variant, duplicate = _violation_masks(catalogue, lists, seeds[lo : lo + block], None)
+        parts.append((seed_variant | duplicate).any(axis=1))
+    return np.concatenate(parts)
 
 
 def variant_rate(
@@ -266,7 +281,7 @@ def evaluate(tracks: Tracks, neighbours: Neighbours, k: int = DEFAULT_K, seeds_m
     reciprocal = np.where(hits.any(axis=1), 1.0 / (hits.argmax(axis=1) + 1), 0.0)
     skew, max_count = hubness(catalogue, lists, k)
     diversity = diversity_per_seed(catalogue, lists, seeds, k)
-    seed_variant, duplicate = _violation_masks(catalogue, lists, seeds, None)
+    has_violation = _rows_with_violations(catalogue, lists, seeds)
     has_list = (lists.positions != lists.sentinel).any(axis=1)
     return {
         "k": k,
@@ -279,5 +294,5 @@ def evaluate(tracks: Tracks, neighbours: Neighbours, k: int = DEFAULT_K, seeds_m
         "hubness_skew": skew,
         "hubness_max": max_count,
         "intra_list_diversity": _mean(diversity[~np.isnan(diversity)]),
-        "variant_rate": _mean((seed_variant | duplicate).any(axis=1) * 1.0),
+        "variant_rate": _mean(has_violation * 1.0),
     }

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.models.fusion_rows import column_orders, fuse_block
 from spotrec_serving.fusion import RRF_K, rrf_score
 
 log = logging.getLogger(__name__)
@@ -208,50 +209,22 @@ def fuse_index_lists(
     # songs[-1]: the empty slot
     out_idx = np.full((n, top_n), -1, dtype=np.int64)
     out_score = np.full((n, top_n), -np.inf, dtype=np.float32)
-    per_model = []
-    for order, name in enumerate(names):
-        width = indices[name].shape[1]
-        rank = np.arange(1, width + 1, dtype=np.int64)
-        per_model.append((order, rank, rrf_score(rank, 1.0, k)))
+    widths = [indices[m].shape[1] for m in names]
+    rank = np.concatenate([np.arange(1, w + 1, dtype=np.int64) for w in widths])
+    model_of = np.repeat(np.arange(len(names)), widths)
+    unit = rrf_score(rank, 1.0, k)
+    per_column = np.where(model_of == np.arange(len(names))[:, None], unit, 0.0)  # (models, W)
     todo = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
     for lo in range(0, len(todo), chunk_rows):
-        hi = min(lo + chunk_rows, len(todo))
-        here = todo[lo:hi]
+        here = todo[lo : lo + chunk_rows]
         cand = np.concatenate([indices[m][here] for m in names], axis=1).astype(np.int64)
-        rank = np.concatenate([np.broadcast_to(r, (hi - lo, len(r))) for _, r, _ in per_model], 1)
-        contrib = np.concatenate(
-            [weight_rows[names[o]][here, None] * c[None, :] for o, _, c in per_model], 1
-        )
         song = songs[cand]  # -1 for empty slots (cand == -1 indexes the sentinel)
-        own_song = songs[here][:, None]
-        if ((song == own_song) & (cand >= 0)).any():
+        if ((song == songs[here][:, None]) & (cand >= 0)).any():
             raise BlendInputError("a model lists a seed itself or a variant of it")
-        contrib = np.where(cand >= 0, contrib, 0.0)
-        # (row, song) packed into one int64 sort key: lexsort's cost grows with its keys.
-        row_song = (np.arange(hi - lo)[:, None] * (n + 1) + (song + 1)).ravel()
-        contrib_f, rank_f, cand_f = contrib.ravel(), rank.ravel(), cand.ravel()
-        # Within each (row, song): largest contribution first, then model order, then rank,
-        # so the group's first entry is its representative track (as in blend_neighbours).
-        # The flat layout is already in (row, model order, rank) order and lexsort is stable,
-        # so those last two need no key of their own.
-        order = np.lexsort((-contrib_f, row_song))
-        row_song_s, contrib_s, rank_s, cand_s = (
-            a[order] for a in (row_song, contrib_f, rank_f, cand_f)
-        )
-        starts = np.flatnonzero(np.r_[True, row_song_s[1:] != row_song_s[:-1]])
-        keep = row_song_s[starts] % (n + 1) > 0  # song -1 (empty slots) packs to 0
-        g_row = row_song_s[starts][keep] // (n + 1)
-        g_cand = cand_s[starts][keep]
-        g_score = np.add.reduceat(contrib_s, starts)[keep]
-        g_best = np.minimum.reduceat(rank_s, starts)[keep]
-        # Each list: fused score desc, then best single rank, then catalogue row.
-        ranked = np.lexsort((g_best * (n + 1) + g_cand, -g_score, g_row))
-        g_row, g_cand, g_score = g_row[ranked], g_cand[ranked], g_score[ranked]
-        first_of_row = np.searchsorted(g_row, g_row, side="left")
-        position = np.arange(len(g_row)) - first_of_row
-        take = position < top_n
-        out_idx[here[g_row[take]], position[take]] = g_cand[take]
-        out_score[here[g_row[take]], position[take]] = g_score[take]
+        model_weights = np.stack([weight_rows[m][here] for m in names], axis=1)
+        contrib = np.where(cand >= 0, model_weights[:, model_of] * unit, 0.0)
+        order = column_orders(per_column, model_weights)
+        out_idx[here], out_score[here] = fuse_block(cand, song, contrib, rank, order, n, top_n)
     log.info("fused %d rows from %s (k=%d)", n, names, k)
     return out_idx, out_score
 

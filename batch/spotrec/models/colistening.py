@@ -132,30 +132,27 @@ class CoListeningModel:
         return self.similarity
 
     # --- lists ------------------------------------------------------------------------------
-    def evidence_lists(self, song_codes: np.ndarray, top_n: int) -> tuple[np.ndarray, np.ndarray]:
+    def evidence_lists(
+        self, song_codes: np.ndarray, top_n: int, block_rows: int = 16384
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(indices int64 (n, top_n), scores float32) from listening alone; -1 / -inf where a
-        track has fewer than top_n evidence-based neighbours (no variants, no repeated song)."""
-        coo = self._fitted().tocoo()
+        track has fewer than top_n evidence-based neighbours (no variants, no repeated song).
+        Each list depends on its own row only, so rows go ``block_rows`` at a time: the whole
+        matrix's sort keys were ~1 GB at 100k sessions (docs/performance.md, Session 5)."""
+        similarity = self._fitted()
         songs = pd.factorize(np.asarray(song_codes))[0].astype(np.int64)  # ids or codes
-        row, col, score = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
-        keep = (songs[row] != songs[col]) & (score > 0)
-        row, col, score = row[keep], col[keep], score[keep]
-        # Each list in its final order: score desc, then lowest catalogue row. Row and score
-        # share one int64 key (a positive float32's bits order as it does) so lexsort needs two.
-        descending = np.int64(2**31 - 1) - score.astype(np.float32).view(np.int32)
-        order = np.lexsort((col, (row << 31) | descending))
-        row, col, score = row[order], col[order], score[order]
-        # One track per song: its first (best-scored, then lowest-row) variant in that order.
-        _, first = np.unique(row * len(songs) + songs[col], return_index=True)
-        first.sort()
-        row, col, score = row[first], col[first], score[first]
-        position = np.arange(len(row)) - np.searchsorted(row, row, side="left")
-        take = position < top_n
         n = len(songs)
         indices = np.full((n, top_n), -1, dtype=np.int64)
         scores = np.full((n, top_n), -np.inf, dtype=np.float32)
-        indices[row[take], position[take]] = col[take]
-        scores[row[take], position[take]] = score[take]
+        for lo in range(0, similarity.shape[0], block_rows):
+            block = similarity[lo : lo + block_rows].tocoo()
+            row, col, score = _best_per_song(
+                block.row.astype(np.int64) + lo, block.col.astype(np.int64), block.data, songs
+            )
+            position = np.arange(len(row)) - np.searchsorted(row, row, side="left")
+            take = position < top_n
+            indices[row[take], position[take]] = col[take]
+            scores[row[take], position[take]] = score[take]
         return indices, scores
 
     # --- artefacts --------------------------------------------------------------------------
@@ -237,3 +234,19 @@ def complete_lists(
         weights={"evidence": 1.0, "fallback": FILL_WEIGHT},
         rows=rows,
     )
+
+
+def _best_per_song(row: np.ndarray, col: np.ndarray, score: np.ndarray, songs: np.ndarray):
+    """(row, col, score) of the positive, non-variant entries, each row's list in its final
+    order (score desc, then lowest catalogue row), one track per song: its first in that
+    order."""
+    keep = (songs[row] != songs[col]) & (score > 0)
+    row, col, score = row[keep], col[keep], score[keep]
+    # Row and score share one int64 key (a positive float32's bits order as it does) so
+    # lexsort needs two.
+    descending = np.int64(2**31 - 1) - score.astype(np.float32).view(np.int32)
+    order = np.lexsort((col, (row << 31) | descending))
+    row, col, score = row[order], col[order], score[order]
+    _, first = np.unique(row * len(songs) + songs[col], return_index=True)
+    first.sort()
+    return row[first], col[first], score[first]

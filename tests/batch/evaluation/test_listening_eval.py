@@ -186,3 +186,22 @@ def test_the_cold_slice_reuses_each_sessions_fused_list_and_scores_the_same():
         plain = le.neighbour_recommender(np.asarray(lists[name]), songs)  # not remembered
         assert result["models"][name]["cold"] == le.evaluate_recommender(cold, plain, songs)
         assert result["models"][name]["all"] == le.evaluate_recommender(cases, plain, songs)
+
+
+def test_the_builds_reduced_listening_read_scores_the_same_as_the_full_frames(tmp_path):
+    """read_evaluation_listening keeps three training columns as categoricals: the warm
+    tracks, hence the cold slice and every figure, must not change."""
+    from spotrec.evaluation.heldout_listening import (
+        evaluate_heldout_listening,
+        read_evaluation_listening,
+    )
+
+    tracks, lists, train, heldout = _two_taste_build()
+    (tmp_path / schema.LISTENING_DIR).mkdir()
+    train.to_parquet(tmp_path / schema.LISTENING_TRAIN_FILE, index=False)
+    heldout.to_parquet(tmp_path / schema.LISTENING_HELDOUT_FILE, index=False)
+    read_train, read_heldout = read_evaluation_listening(tmp_path)
+    assert isinstance(read_train[schema.LS_TRACK_ID].dtype, pd.CategoricalDtype)
+    expected = evaluate_heldout_listening(tracks, lists, train, heldout)
+    got = evaluate_heldout_listening(tracks, lists, read_train, read_heldout)
+    assert got == expected and got["cold_cases"] == 7

@@ -259,7 +259,8 @@ def test_evidence_lists_equal_a_row_by_row_reference_with_ties_and_variants(seed
     dense[rng.random((n, n)) < 0.02] = -0.5  # non-positive scores never count
     model = CoListeningModel()
     model.similarity = sp.csr_matrix(dense)
-    indices, scores = model.evidence_lists(songs, top_n=25)
     expected_indices, expected_scores = _reference_evidence_lists(model.similarity, songs, 25)
-    assert np.array_equal(indices, expected_indices)
-    assert np.array_equal(scores, expected_scores)
+    for block_rows in (n, 7, 64):  # one block, and blocks that split the rows unevenly
+        indices, scores = model.evidence_lists(songs, top_n=25, block_rows=block_rows)
+        assert np.array_equal(indices, expected_indices)
+        assert np.array_equal(scores, expected_scores)

@@ -60,3 +60,18 @@ def test_trend_share_scales_by_the_largest_rise_and_ignores_unknown_tracks():
     table = trend_table(events, now=day + pd.Timedelta(days=2))
     share = trend_share(table, ["b", "a", "c"])
     assert share.tolist() == pytest.approx([2 / 9, 4 / 9, 0.0])  # zz (9) is not in the catalogue
+
+
+def test_trending_lists_in_row_blocks_equal_one_block():
+    rng = np.random.default_rng(0)
+    n, width = 97, 12
+    indices = rng.integers(0, n, (n, width))
+    indices[rng.random((n, width)) < 0.15] = -1
+    share = np.where(rng.random(n) < 0.3, rng.random(n), 0.0)
+    share[:5] = 0.5  # exact ties keep the given order
+    whole = trending_lists(indices, share, block_rows=n)
+    for block_rows in (1, 10, 64):
+        blocked = trending_lists(indices, share, block_rows=block_rows)
+        np.testing.assert_array_equal(blocked[0], whole[0])
+        np.testing.assert_array_equal(blocked[1], whole[1])
+    assert (whole[0] >= 0).sum() == (indices >= 0).sum()  # no neighbour enters or leaves
