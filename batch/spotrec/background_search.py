@@ -33,7 +33,7 @@ from typing import Any
 
 from spotrec.ann import SearchSettings
 from spotrec.errors import SpotrecError
-from spotrec.stages import StageTimer
+from spotrec.stages import StageTimer, peak_rss_mb
 
 log = logging.getLogger("spotrec.build")
 
@@ -80,9 +80,9 @@ def _worker(
             neighbours_stage(Path(out), [name], top_n, None, timer, search)
         except BaseException as exc:  # every failure goes back with its reason
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            results.put((name, None, None, detail))
+            results.put((name, None, None, detail, peak_rss_mb()))
             return
-        results.put((name, timer.seconds, timer.cpu, None))
+        results.put((name, timer.seconds, timer.cpu, None, peak_rss_mb()))
 
 
 class BackgroundSearch:
@@ -123,7 +123,10 @@ class BackgroundSearch:
         done: list[str] = []
         try:
             for _ in self.queued:
-                name, seconds, cpu, error = self._next_result()
+                name, seconds, cpu, error, peak = self._next_result()
+                # Not in the manifest's peak_rss_mb (this process's): the build's memory is
+                # at most the sum of the two peaks.
+                log.info("background search process: peak RSS %.0f MiB", peak)
                 if error is not None:
                     raise SpotrecError(f"neighbours:{name} (background search) failed: {error}")
                 for stage, value in seconds.items():

@@ -45,6 +45,9 @@ class TransformerConfig(LearnedConfig):
     feedforward: int = 64
     epochs: int = 6
     mask_rate: float = 0.25
+    # Listening mode: 32,768 of the tracks with listening per epoch (64 batches), whatever the
+    # session count; measured against all of them in docs/performance.md, "Session 5".
+    listening_rows_per_epoch: int | None = 32768
 
 
 class FeatureTokenizerTransformer(nn.Module):
