@@ -52,6 +52,11 @@ class TransformerConfig(LearnedConfig):
 
 
 class FeatureTokenizerTransformer(nn.Module):
+    # Attention over 3 + A (~19) tokens of 8-wide heads: the plain batched-matmul ("math") kernel
+    # costs ~7% less CPU per training step than torch's default CPU flash kernel, which is built
+    # for long sequences (benchmarks/bench_transformer_step.py; docs/performance.md, Session 5).
+    attention_backend = SDPBackend.MATH
+
     def __init__(self, audio_dim: int, genre_dim: int, n_artists: int, cfg: TransformerConfig):
         super().__init__()
         d = self.style_dim = cfg.d_model
@@ -89,10 +94,7 @@ class FeatureTokenizerTransformer(nn.Module):
         sequence = torch.cat(
             [cls[:, None], genre_token[:, None], artist_token[:, None], tokens], dim=1
         )
-        # Attention over 3 + A (~19) tokens of 8-wide heads: the plain batched-matmul ("math")
-        # kernel costs ~7% less CPU per training step than the default CPU flash kernel, which
-        # is built for long sequences (docs/performance.md, "Session 5: transformer fit").
-        with sdpa_kernel(SDPBackend.MATH):
+        with sdpa_kernel(self.attention_backend):
             return self.output_norm(self.encoder(sequence))
 
     def style(self, inputs: ContentInputs) -> torch.Tensor:
