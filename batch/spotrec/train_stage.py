@@ -59,7 +59,8 @@ def train_stage(
     embeddings_ready: Callable[[str], None] | None = None,
 ) -> None:
     """``embeddings_ready(model)`` is called once a model's embeddings are saved while another
-    fit is still to come, so its neighbour search can run beside that fit (pipeline.py)."""
+    embedding model is still to be fitted, so its neighbour search can run beside that fit
+    (pipeline.py)."""
     from spotrec.data.ingest import load_catalogue
     from spotrec.holdout import apply_holdout, read_holdout_artists
 
@@ -114,8 +115,9 @@ def train_stage(
             (out / schema.EMBEDDINGS_DIR).mkdir(exist_ok=True)
             np.save(out / schema.EMBEDDINGS_DIR / f"{name}.npy", embeddings, allow_pickle=False)
             summaries[name] = model.summary()
-        more_fits = position + 1 < len(fits) or "colistening" in models
-        if embeddings_ready is not None and more_fits:
+        # Only beside another embedding fit: the co-listening fit after them takes seconds,
+        # and the last model's search is better run on both cores once the fits are done.
+        if embeddings_ready is not None and position + 1 < len(fits):
             embeddings_ready(name)
     if "colistening" in models:
         from spotrec.listening_build import fit_colistening

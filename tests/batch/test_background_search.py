@@ -51,6 +51,9 @@ def test_concurrent_build_gives_the_sequential_lists_and_timings(catalogue, tmp_
     # ... and its log lines reach the build's log (relayed from the worker process).
     relayed = [r for r in caplog.records if r.processName == "spotrec-background-search"]
     assert any("stage neighbours:cosine: started" in r.getMessage() for r in relayed)
+    # The last model's search waits for the fits to end and runs here, on every core.
+    assert not any("neighbours:transformer" in r.getMessage() for r in relayed)
+    assert any("stage neighbours:transformer: started" in r.getMessage() for r in caplog.records)
     assert not multiprocessing.active_children()
 
 
