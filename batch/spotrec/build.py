@@ -2,7 +2,8 @@
 
 The build runs in three stages so the retrain job can fan the neighbour search out as an AWS
 Batch array job (`--stage neighbours --shard i --num-shards n`); `--stage all` (the default) runs
-them back to back on one machine:
+them on one machine, a model's neighbour search starting in a background process as soon as its
+embeddings are saved, beside the next model's fit (background_search.py):
 
   train       ingest + validate + variants, fit each embedding model, save models + embeddings
   neighbours  exact top-N for one query range (a shard) or all tracks, per embedding model

@@ -43,6 +43,9 @@ class BuildConfig:
     synthetic: bool = False  # made-up ids (the demo): the page shows no Spotify links
     search: SearchSettings = field(default_factory=SearchSettings)  # exact or approximate kNN
     previous: Path | None = None  # the previous build: models keep its feature scaling
+    # --stage all: a model's neighbour search runs in a background process (one core) while
+    # the next model trains on the other (background_search.py); False: one after the other.
+    concurrent_search: bool = True
 
     def default_models(self) -> tuple[str, ...]:
         listening = schema.LISTENING_MODELS if self.interactions else ()
@@ -63,6 +66,7 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
         raise SpotrecError("--previous must be another directory than --out (copy it first)")
     out, timer = config.out, StageTimer()
     models = list(config.models) if config.models else None
+    searched: list[str] = []  # models whose neighbours stage already ran beside the fits
     if config.stage in ("all", "train"):
         if config.data is None:
             raise SpotrecError(
@@ -73,10 +77,11 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
         if not Path(config.data).is_file():
             raise SpotrecError(f"--data {config.data}: no such file")
         models = models or list(config.default_models())
-        train_stage(config, models, timer)
+        searched = _train(config, models, timer)
     models = models or read_state(out).get("models", list(schema.DEFAULT_MODELS))
     if config.stage in ("all", "neighbours"):
-        neighbours_stage(out, models, config.top_n, config.shard, timer, config.search)
+        remaining = [m for m in models if m not in searched]
+        neighbours_stage(out, remaining, config.top_n, config.shard, timer, config.search)
     manifest = None
     if config.stage in ("all", "finish"):
         manifest = finish_stage(
@@ -88,3 +93,21 @@ def run_build(config: BuildConfig) -> tuple[dict[str, Any] | None, float]:
             listening_top_n=max(config.top_n, config.listening_top_n),
         )
     return manifest, timer.total()
+
+
+def _train(config: BuildConfig, models: list[str], timer: StageTimer) -> list[str]:
+    """The train stage; with ``--stage all``, each model's neighbour search starts in the
+    background as soon as its embeddings are saved and another fit follows. Returns the models
+    whose neighbours stage is done."""
+    if config.stage != "all" or not config.concurrent_search:
+        train_stage(config, models, timer)
+        return []
+    from spotrec.background_search import BackgroundSearch
+
+    background = BackgroundSearch(config.out, config.top_n, config.search, timer.started)
+    try:
+        train_stage(config, models, timer, embeddings_ready=background.start)
+    except BaseException:
+        background.stop()
+        raise
+    return background.finish(timer)

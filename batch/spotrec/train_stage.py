@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,15 @@ def _fit(name: str, config: BuildConfig, tracks: pd.DataFrame, listening) -> Any
     return fit_model(model, tracks, config.seed, listening)
 
 
-def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> None:
+def train_stage(
+    config: BuildConfig,
+    models: list[str],
+    timer: StageTimer,
+    embeddings_ready: Callable[[str], None] | None = None,
+) -> None:
+    """``embeddings_ready(model)`` is called once a model's embeddings are saved while another
+    embedding model is still to be fitted, so its neighbour search can run beside that fit
+    (pipeline.py)."""
     from spotrec.data.ingest import load_catalogue
     from spotrec.holdout import apply_holdout, read_holdout_artists
 
@@ -93,7 +102,8 @@ def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> No
     else:
         shutil.rmtree(out / schema.LISTENING_DIR, ignore_errors=True)
     summaries: dict[str, Any] = {}
-    for name in embedding_models(models):
+    fits = embedding_models(models)
+    for position, name in enumerate(fits):
         with timer.stage(f"fit:{name}"):
             model = _fit(name, config, tracks, listening)
             embeddings = np.ascontiguousarray(model.embed(tracks), dtype=np.float32)
@@ -105,6 +115,10 @@ def train_stage(config: BuildConfig, models: list[str], timer: StageTimer) -> No
             (out / schema.EMBEDDINGS_DIR).mkdir(exist_ok=True)
             np.save(out / schema.EMBEDDINGS_DIR / f"{name}.npy", embeddings, allow_pickle=False)
             summaries[name] = model.summary()
+        # Only beside another embedding fit: the co-listening fit after them takes seconds,
+        # and the last model's search is better run on both cores once the fits are done.
+        if embeddings_ready is not None and position + 1 < len(fits):
+            embeddings_ready(name)
     if "colistening" in models:
         from spotrec.listening_build import fit_colistening
 

@@ -71,6 +71,11 @@ class LearnedConfig:
     listening_loss: str = "cosine"  # beat InfoNCE on planted tastes (docs/learned-models.md)
     tau: float = 0.1
     min_listened_tracks: int = 20  # fewer tracks with listening: self-supervised instead
+    # Listening mode: training rows (tracks with listening) drawn afresh each epoch; None: all.
+    # The count of tracks with listening grows with the sessions (40k at 5,000, 50k at
+    # 100,000 on the real catalogue), so without a cap an epoch costs more the more people
+    # listen; with one, the fit's cost is fixed (docs/performance.md, "Session 5").
+    listening_rows_per_epoch: int | None = None
     validation_fraction: float = 0.1
 
 
@@ -178,6 +183,7 @@ class LearnedModel:
                 learning_rate=cfg.learning_rate,
                 progress=self.progress,
                 description=f"{self.name} ({self.mode})",
+                rows_per_epoch=cfg.listening_rows_per_epoch if targets is not None else None,
             )
             history = run_epochs(
                 self.network, loss_fn, rows[train], rows[validation], settings, seed

@@ -65,6 +65,9 @@ class EpochLoopSettings:
     learning_rate: float
     weight_decay: float = 1e-4
     patience: int | None = None  # stop after this many epochs without validation improvement
+    # None: every training row each epoch; n: a fresh seeded random n of them each epoch, so an
+    # epoch costs the same however many rows there are (learned.py says when it is used).
+    rows_per_epoch: int | None = None
     progress: bool = True
     description: str = "train"
 
@@ -106,10 +109,13 @@ def run_epochs(
     """
     if settings.epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {settings.epochs}")
+    if settings.rows_per_epoch is not None and settings.rows_per_epoch < 1:
+        raise ValueError(f"rows_per_epoch must be >= 1, got {settings.rows_per_epoch}")
+    rows_per_epoch = min(len(train_rows), settings.rows_per_epoch or len(train_rows))
     optimiser = torch.optim.AdamW(
         network.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    batches_per_epoch = math.ceil(len(train_rows) / settings.batch_size)
+    batches_per_epoch = math.ceil(rows_per_epoch / settings.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimiser,
         max_lr=settings.learning_rate,
@@ -126,6 +132,7 @@ def run_epochs(
     for epoch in range(1, settings.epochs + 1):
         network.train()
         order = train_tensor[torch.randperm(len(train_tensor), generator=shuffle_generator)]
+        order = order[:rows_per_epoch]  # all of them (in a new order) unless capped
         batches = order.split(settings.batch_size)
         total, count = 0.0, 0
         bar = tqdm(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from spotrec.models.content_inputs import ArtistEmbedding, ContentInputs, genre_cross_entropy
 from spotrec.models.learned import LearnedConfig, LearnedModel
@@ -44,9 +45,18 @@ class TransformerConfig(LearnedConfig):
     feedforward: int = 64
     epochs: int = 6
     mask_rate: float = 0.25
+    # Listening mode: every track with listening each epoch. A cap of 32,768 (64 batches, cost
+    # fixed whatever the session count) cut held-out NDCG@100 0.189 -> 0.180 at 100,000
+    # sessions for 13% less fit CPU: not worth it (docs/performance.md, "Session 5").
+    listening_rows_per_epoch: int | None = None
 
 
 class FeatureTokenizerTransformer(nn.Module):
+    # Attention over 3 + A (~19) tokens of 8-wide heads: the plain batched-matmul ("math") kernel
+    # costs ~7% less CPU per training step than torch's default CPU flash kernel, which is built
+    # for long sequences (benchmarks/bench_transformer_step.py; docs/performance.md, Session 5).
+    attention_backend = SDPBackend.MATH
+
     def __init__(self, audio_dim: int, genre_dim: int, n_artists: int, cfg: TransformerConfig):
         super().__init__()
         d = self.style_dim = cfg.d_model
@@ -84,7 +94,8 @@ class FeatureTokenizerTransformer(nn.Module):
         sequence = torch.cat(
             [cls[:, None], genre_token[:, None], artist_token[:, None], tokens], dim=1
         )
-        return self.output_norm(self.encoder(sequence))
+        with sdpa_kernel(self.attention_backend):
+            return self.output_norm(self.encoder(sequence))
 
     def style(self, inputs: ContentInputs) -> torch.Tensor:
         return self.encode(inputs)[:, 0]
