@@ -70,10 +70,9 @@ def cells_for(n_rows: int) -> int:
     return max(1, min(n_rows // MIN_ROWS_PER_CELL, round(CELLS_PER_SQRT_N * math.sqrt(n_rows))))
 
 
-def train_cells(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, dict]:
-    """The trained coarse quantizer (``nlist`` k-means centroids in an ``IndexFlatIP``) of an
-    IVF inner-product index over L2-normalized ``vectors``, and its parameters for the
-    manifest. spotrec.cell_search searches by its cells."""
+def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, dict]:
+    """A trained and filled IVF-Flat inner-product index over L2-normalized ``vectors``, and
+    its parameters for the manifest."""
     import faiss
     import numpy as np
 
@@ -86,8 +85,10 @@ def train_cells(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, 
     n_train = min(n, TRAIN_POINTS_PER_CELL * nlist)
     train_rows = np.sort(rng.choice(n, size=n_train, replace=False))
     index.train(vectors[train_rows])
-    params = {"index": f"IVF{nlist},Flat by cell", "nlist": nlist}
-    return quantizer, {**params, "nprobe": min(settings.nprobe, nlist), "train_points": n_train}
+    index.add(vectors)
+    index.nprobe = min(settings.nprobe, nlist)
+    params = {"index": f"IVF{nlist},Flat", "nlist": nlist, "nprobe": int(index.nprobe)}
+    return index, {**params, "train_points": n_train}
 
 
 def sample_queries(start: int, stop: int, size: int, seed: int) -> np.ndarray:

@@ -33,12 +33,11 @@ from spotrec import schema
 from spotrec.ann import (
     RECALL_AT,
     SearchSettings,
+    build_ivf_flat,
     recall_at,
     sample_queries,
-    train_cells,
 )
 from spotrec.candidate_filter import filter_candidates
-from spotrec.cell_search import CellSearch
 from spotrec.stages import cpu_seconds
 
 log = logging.getLogger(__name__)
@@ -119,12 +118,11 @@ class NeighbourSearch:
         self.settings = settings or SearchSettings()
         self.requeried = 0
         if self.settings.approximate(self.n):
-            quantizer, params = train_cells(self.vectors, self.settings)
-            self.cells = CellSearch(self.vectors, quantizer, self.settings.nprobe)
+            self.index, params = build_ivf_flat(self.vectors, self.settings)
             self.info = {"method": "approximate", **params}
-            self.info["mean_candidates"] = round(self.cells.mean_candidates)
         else:
-            self.cells = None
+            self.index = faiss.IndexFlatIP(dim)
+            self.index.add(self.vectors)
             self.info = {"method": "exact", "index": "Flat"}
         self.info.update(rows=self.n, dim=dim, top_n=top_n, fetch=self.fetch)
         self.info["index_build_s"] = round(time.perf_counter() - began, 2)
@@ -144,35 +142,17 @@ class NeighbourSearch:
     def _exact_search(self, queries: np.ndarray, k: int):
         return faiss.knn(queries, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
 
-    def _filtered(self, rows: np.ndarray, scores: np.ndarray, candidates: np.ndarray):
-        return filter_candidates(candidates, scores, rows, self.song_codes, self.top_n)
-
-    def _cell_lists(self, rows: np.ndarray, progress: bool):
-        """The approximate first pass of every row, computed cell by cell (spotrec.cell_search)
-        and returned in row order: (indices, scores, kept counts)."""
-        idx = np.empty((len(rows), self.top_n), dtype=np.int64)
-        sc = np.empty((len(rows), self.top_n), dtype=np.float32)
-        counts = np.empty(len(rows), dtype=np.int64)
-        for slots, s, found in self.cells.blocks(rows, self.fetch, progress=progress):
-            idx[slots], sc[slots], counts[slots] = self._filtered(rows[slots], s, found)
-        return idx, sc, counts
-
     def batches(
         self, rows: np.ndarray, *, batch_size: int = 4096, progress: bool = False, exact=False
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Yield (query rows, indices (b, top_n), scores (b, top_n)) batch by batch."""
-        rows = np.asarray(rows, dtype=np.int64)
-        # Approximate: all rows' lists first (cell by cell, ~12 bytes x top_n per row), then
-        # streamed in row order like the exact path's.
-        cell_lists = self._cell_lists(rows, progress) if self.cells and not exact else None
+        first_pass = self._exact_search if exact else (lambda q, k: self.index.search(q, k))
         starts = range(0, len(rows), batch_size)
         # Off a terminal (CI, AWS Batch) a log line every ~5% instead of a bar: at 1M tracks the
-        # search runs for minutes (docs/performance.md, "1M tracks").
+        # search runs for many minutes (docs/performance.md, "1M tracks").
         log_every = max(1, len(starts) // 20) if progress and not sys.stderr.isatty() else 0
-        if cell_lists is not None:
-            log_every = 0  # the cell loop logged its progress
         began = time.perf_counter()
-        if progress and cell_lists is None:
+        if progress:
             from tqdm import tqdm
 
             # disable=None: a bar on a terminal, nothing in CI logs (stage timings are logged).
@@ -182,19 +162,20 @@ class NeighbourSearch:
                 log.info(
                     "knn: %d of %d queries in %.0f s", lo, len(rows), time.perf_counter() - began
                 )
-            queries = rows[lo : lo + batch_size]
-            if cell_lists is None:
-                scores, candidates = self._exact_search(self.vectors[queries], self.fetch)
-                idx, sc, counts = self._filtered(queries, scores, candidates)
-            else:
-                idx, sc, counts = (part[lo : lo + batch_size].copy() for part in cell_lists)
+            queries = np.asarray(rows[lo : lo + batch_size], dtype=np.int64)
+            scores, candidates = first_pass(self.vectors[queries], self.fetch)
+            idx, sc, counts = filter_candidates(
+                candidates, scores, queries, self.song_codes, self.top_n
+            )
             short = np.flatnonzero(counts < self.eligible)
             k = self.fetch
             while short.size and k < self.n:  # rare: a row crowded by many variants of few songs
                 self.requeried += short.size
                 k = min(self.n, k * 2)
                 s2, c2 = self._exact_search(self.vectors[queries[short]], k)
-                idx[short], sc[short], counts2 = self._filtered(queries[short], s2, c2)
+                idx[short], sc[short], counts2 = filter_candidates(
+                    c2, s2, queries[short], self.song_codes, self.top_n
+                )
                 short = short[counts2 < self.eligible]
             yield queries, idx, sc
 
