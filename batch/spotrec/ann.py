@@ -71,10 +71,18 @@ def cells_for(n_rows: int) -> int:
 
 
 def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[object, dict]:
-    """A trained and filled IVF-Flat inner-product index over L2-normalized ``vectors``, and
-    its parameters for the manifest."""
+    """A trained and filled IVF-Flat inner-product index over L2-normalized ``vectors``, its
+    parameters for the manifest, and ``probes``: every row's ``nprobe`` nearest cells.
+
+    Why probes are kept: the queries ARE the catalogue, so one coarse search of every row
+    serves twice, as each row's cell when filling the index (``probes[:, 0]``, what
+    ``index.add`` would compute) and as its probed cells when it is a query
+    (``search_preassigned``, what ``index.search`` would compute). That saves one of the two
+    n x nlist GEMMs (~60 CPU s at 1M tracks, docs/performance.md "Session 5"); lists are
+    unchanged. n x nprobe int64: 160 MB at 1M tracks, nprobe 20."""
     import faiss
     import numpy as np
+    from faiss.contrib.ivf_tools import add_preassigned
 
     n, dim = vectors.shape
     nlist = settings.nlist or cells_for(n)
@@ -85,10 +93,22 @@ def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[objec
     n_train = min(n, TRAIN_POINTS_PER_CELL * nlist)
     train_rows = np.sort(rng.choice(n, size=n_train, replace=False))
     index.train(vectors[train_rows])
-    index.add(vectors)
     index.nprobe = min(settings.nprobe, nlist)
+    probes = coarse_probes(quantizer, vectors, index.nprobe)
+    add_preassigned(index, vectors, np.ascontiguousarray(probes[:, 0]))
     params = {"index": f"IVF{nlist},Flat", "nlist": nlist, "nprobe": int(index.nprobe)}
-    return index, {**params, "train_points": n_train}
+    return index, {**params, "train_points": n_train}, probes
+
+
+def coarse_probes(quantizer, vectors: np.ndarray, nprobe: int, batch: int = 65536):
+    """Each row's ``nprobe`` nearest cells, nearest first (int64, as IndexIVF.search's own
+    coarse step), computed in row batches so the score buffer stays small."""
+    import numpy as np
+
+    probes = np.empty((len(vectors), nprobe), dtype=np.int64)
+    for lo in range(0, len(vectors), batch):
+        probes[lo : lo + batch] = quantizer.search(vectors[lo : lo + batch], nprobe)[1]
+    return probes
 
 
 def sample_queries(start: int, stop: int, size: int, seed: int) -> np.ndarray:

@@ -107,3 +107,28 @@ def test_recall_sample_is_seeded_and_inside_the_query_range():
     assert len(rows) == 50 and rows.min() >= 100 and rows.max() < 900
     assert (rows == sample_queries(100, 900, 50, seed=3)).all()
     assert (sample_queries(0, 10, 50, seed=3) == np.arange(10)).all()
+
+
+def test_reusing_the_coarse_probes_gives_what_index_add_and_search_would():
+    # The build computes every row's probed cells once and uses them both to fill the index and
+    # to search it; a plain IVF index filled by index.add and searched by index.search (which
+    # assign cells themselves) must return the same candidates and scores.
+    import faiss
+
+    n = 4000
+    x = clustered(n, 20, 50, seed=11)
+    settings = SearchSettings(ann_threshold=APPROXIMATE, nprobe=5)
+    search = NeighbourSearch(x, np.arange(n), 10, settings=settings)
+    plain = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(20), 20, search.info["nlist"], faiss.METRIC_INNER_PRODUCT
+    )
+    plain.quantizer.add(search.index.quantizer.reconstruct_n(0, search.info["nlist"]))
+    plain.is_trained = True
+    plain.add(search.vectors)
+    plain.nprobe = 5
+    rows = np.arange(0, n, 3)
+    expected_scores, expected = plain.search(search.vectors[rows], 21)
+    scores, found = search._first_pass(rows, 21)
+    np.testing.assert_array_equal(found, expected)
+    np.testing.assert_array_equal(scores, expected_scores)
+    assert (search.probes[:, 0] == plain.quantizer.search(search.vectors, 1)[1][:, 0]).all()
