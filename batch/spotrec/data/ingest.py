@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.data.ingest_rows import read_rows
 from spotrec.data.validation import (
     INTEGER_COLUMNS,
     check_row_values,
+    parse_numbers,
     rejects_frame,
-    split_records,
 )
 from spotrec.data.variants import song_keys, variant_group_sizes
 from spotrec.errors import SpotrecError
@@ -179,15 +180,12 @@ def load_catalogue(
     data = read_source_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    del data
-    header, records, lines, bad_lines = split_records(text, path)
-    has_index = _check_header(header, path)
-    rows = pd.DataFrame(records, columns=header, dtype="str")
-    del records, text
-    rows["_line"] = np.asarray(lines, dtype=np.int64)
+    header, rows, bad_lines = read_rows(data, text, path, lambda h: _check_header(h, path))
+    del data, text
+    has_index = header[0] == schema.RAW_INDEX
     reason, detail, numbers = check_row_values(rows)
     if has_index:
-        index = pd.to_numeric(rows[schema.RAW_INDEX].str.strip(), errors="coerce")
+        index = parse_numbers(rows[schema.RAW_INDEX].str.strip())
         rows["_source_row"] = index.fillna(-1).astype(np.int64)
     else:  # no index column: the data record's position stands in for it
         rows["_source_row"] = np.arange(len(rows), dtype=np.int64)

@@ -103,10 +103,11 @@ def check_row_values(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict[str, 
 
 
 # Plain decimals that pyarrow's cast and pandas' parser read alike: an integer of at most 18
-# digits (int64, as pandas gives for an all-integer column), or at most 16 characters with a
-# one-digit exponent (<= 15 significant digits, power of ten <= 10^22: both round correctly).
+# digits (int64, as pandas gives for an all-integer column), or at most 16 characters with an
+# exponent of at most 9 ("4.37e-05"): <= 15 significant digits scaled by an exactly
+# representable power of ten (<= 10^22), which both parsers round correctly, so alike.
 _PLAIN_INTEGER = r"^-?[0-9]{1,18}$"
-_PLAIN_DECIMAL = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9])?$"
+_PLAIN_DECIMAL = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?0?[0-9])?$"
 
 
 def parse_numbers(raw: pd.Series) -> pd.Series:
