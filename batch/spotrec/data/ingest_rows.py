@@ -6,9 +6,10 @@ it is what a file with quoting, carriage returns, NUL bytes or bytes that are no
 through. A file without any of those is a plain comma-split of ``\\n``-separated lines, where
 pyarrow's CSV reader gives exactly the same records ~5x faster (at 1M tracks the csv module and
 the frame of its records were ~40% of ingest's CPU). Arrow is asked to fail on any line the
-csv module would name (a blank line or a wrong field count: ``ignore_empty_lines=False``, no
-invalid-row handler) and on a field over the csv module's size limit; any failure falls back
-to the csv module, so the rejects are the same too.
+csv module would name (a wrong field count: no invalid-row handler; a field over the csv
+module's size limit), a file with a blank line is left to the csv module (arrow reads it as a
+row of empty fields), the record count must be the file's line count, and any failure falls back to the csv module, so the rejects are the
+same too.
 """
 
 from __future__ import annotations
@@ -33,11 +34,15 @@ def read_rows(
     """(header, rows as "str" columns + ``_line``, malformed-line rejects) of the CSV whose
     bytes are ``data`` and decoded text is ``text`` (BOM removed). ``check_header(header)``
     runs before the records are read, so a bad header fails first either way."""
-    if not any(c in text for c in _CSV_MODULE_ONLY) and "\n" in text:
+    # A blank line (arrow reads it as a row of empty fields) is the csv module's to name.
+    plain = "\n" in text and not text.startswith("\n") and "\n\n" not in text
+    if plain and not any(c in text for c in _CSV_MODULE_ONLY):
         header = next(csv.reader(io.StringIO(text[: text.index("\n")])))
         check_header(header)
         rows = _arrow_rows(data, header)
-        if rows is not None:
+        # One record per line after the header, or something was skipped: the csv module decides.
+        records = text.count("\n") - (1 if text.endswith("\n") else 0)
+        if rows is not None and len(rows) == records:
             return header, rows, []
     header, records, lines, bad_lines = split_records(text, path)
     check_header(header)
