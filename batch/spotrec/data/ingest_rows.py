@@ -4,12 +4,12 @@ malformed lines as named rejects.
 The csv module (validation.split_records) is the reference: it names every malformed line, and
 it is what a file with quoting, carriage returns, NUL bytes or bytes that are not UTF-8 goes
 through. A file without any of those is a plain comma-split of ``\\n``-separated lines, where
-pyarrow's CSV reader gives exactly the same records ~5x faster (at 1M tracks the csv module and
-the frame of its records were ~40% of ingest's CPU). Arrow is asked to fail on any line the
-csv module would name (a wrong field count: no invalid-row handler; a field over the csv
-module's size limit), a file with a blank line is left to the csv module (arrow reads it as a
-row of empty fields), the record count must be the file's line count, and any failure falls back to the csv module, so the rejects are the
-same too.
+pyarrow's CSV reader gives exactly the same records, several times faster (at 1M tracks the
+csv module and the frame of its records were ~40% of ingest's CPU). Arrow must refuse any line
+the csv module would name (a wrong field count: no invalid-row handler; a field over the csv
+module's size limit); a file with a blank line is left to the csv module (arrow reads it as a
+row of empty fields); the record count must equal the file's line count; any failure falls
+back to the csv module, so the rejects are the same too.
 """
 
 from __future__ import annotations
