@@ -83,7 +83,9 @@ def plan(
     for stage, seconds in cpu.items():
         if _serial(stage):
             serial += seconds * grow
-            out.append(Figure(f"{stage} CPU", seconds * grow, "CPU s", lin, f"{seconds:,.1f}"))
+            out.append(
+                Figure(f"{stage} CPU", seconds * grow, "CPU s", lin, f"{seconds:,.1f} CPU s")
+            )
     search_total = index_total = recall_total = 0.0
     for model, report in manifest.get("neighbour_search", {}).items():
         stage = cpu[f"neighbours:{model}"]
@@ -103,15 +105,17 @@ def plan(
         )
         name = f"neighbours:{model}"
         out += [
-            Figure(f"{name} index build, per shard", index_t, "CPU s", n15, f"{index:,.1f}"),
-            Figure(f"{name} recall check, per shard", recall_t, "CPU s", lin, f"{recall:,.1f}"),
-            Figure(f"{name} search+filter+write", search_t, "CPU s", n15, f"{search:,.1f}"),
+            Figure(f"{name} index build, per shard", index_t, "CPU s", n15, f"{index:,.1f} CPU s"),
+            Figure(
+                f"{name} recall check, per shard", recall_t, "CPU s", lin, f"{recall:,.1f} CPU s"
+            ),
+            Figure(f"{name} search+filter+write", search_t, "CPU s", n15, f"{search:,.1f} CPU s"),
             Figure(
                 f"{name} search if recall needs the same share of cells",
                 search * grow**2,
                 "CPU s",
                 f"n^2: x {grow**2:.0f}",
-                f"{search:,.1f}",
+                f"{search:,.1f} CPU s",
             ),
             Figure(
                 f"{name} nlist at target",
@@ -130,7 +134,9 @@ def plan(
             ),
         ]
     peak = manifest.get("peak_rss_mb", 0.0)
-    out.append(Figure("peak RSS of the build process", peak * grow / 1024, "GiB", lin, f"{peak}"))
+    out.append(
+        Figure("peak RSS of one build process", peak * grow / 1024, "GiB", lin, f"{peak:,.0f} MiB")
+    )
     task_usd_h = task_vcpus * PRICES["fargate_per_vcpu_hour"][0]
     task_usd_h += task_gb * PRICES["fargate_per_gb_hour"][0]
     for count in shards:
@@ -189,6 +195,16 @@ def plan(
                 "items / measured rate (linear in items)",
                 f"{publish_items_per_s:,.0f} items/s on a moto slice",
             ),
+        ]
+        out += [
+            Figure(
+                f"publish wall, {count} writers (one per shard)",
+                items_t / (count * publish_items_per_s) / 3600,
+                "h",
+                "items / (writers x measured rate): assumes the rate scales with writers",
+                f"{publish_items_per_s:,.0f} items/s on a moto slice",
+            )
+            for count in shards
         ]
     return out
 

@@ -67,7 +67,7 @@ def test_each_figure_follows_its_scaling_rule(scale_plan):
     assert got["neighbours:cosine search if recall needs the same share of cells"] == 960.0
     assert got["neighbours:cosine nlist at target"] == 253  # 4 sqrt(4000)
     assert got["neighbours:cosine shard memory (vectors + IVF copy)"] == 2 * 4000 * 8 * 4 / 1e9
-    assert got["peak RSS of the build process"] == 2.0  # 512 MiB x 4 in GiB
+    assert got["peak RSS of one build process"] == 2.0  # 512 MiB x 4 in GiB
     # 2 shards: 480 + 2 x (240 + 40) = 1040 CPU s; each shard 240 + 40 + 240 = 520 s on 2 vCPUs
     assert got["2 shards: vCPU-hours"] == pytest.approx(1040 / 3600)
     assert got["2 shards: neighbour wall"] == pytest.approx(520 / 2 / 60)
@@ -82,6 +82,7 @@ def test_each_figure_follows_its_scaling_rule(scale_plan):
     assert got["DynamoDB write request units per release"] == 8000
     assert got["DynamoDB on-demand write cost per release"] == pytest.approx(8000 / 1e6 * 0.625)
     assert got["publish wall, one writer at the moto rate"] == pytest.approx(8000 / 100 / 3600)
+    assert got["publish wall, 2 writers (one per shard)"] == pytest.approx(8000 / 200 / 3600)
 
 
 def test_without_a_store_no_dynamodb_figures_are_invented(scale_plan):
@@ -125,5 +126,7 @@ def test_the_command_prints_the_table(scale_plan, tmp_path, capsys, monkeypatch)
     )
     scale_plan.main()
     out = capsys.readouterr().out
-    assert "| neighbours:cosine search+filter+write | 480 CPU s | n^1.5: x 8.0 | 60.0 |" in out
+    assert (
+        "| neighbours:cosine search+filter+write | 480 CPU s | n^1.5: x 8.0 | 60.0 CPU s |" in out
+    )
     assert "plan for 4,000 tracks" in out
