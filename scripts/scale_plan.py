@@ -1,7 +1,8 @@
 """The 10M-track plan of docs/scale.md, derived from a measured build, never typed by hand.
 
     python scripts/scale_plan.py BUILD/manifest.json --publish-items-per-s RATE \\
-        [--target 10000000] [--shards 8,32] [--store BUILD/store.sqlite]
+        [--target 10000000] [--shards 8,32] [--store BUILD/store.sqlite] \\
+        [--neighbours-cpu cosine=SECONDS]   # staged builds: the manifest lacks that stage
 
 Reads the build's manifest.json (per-stage CPU seconds, peak RSS, the neighbour-search report:
 index, nlist, nprobe, recall, its CPU split; Parquet sizes) and, when present, the build's
@@ -88,7 +89,12 @@ def plan(
             )
     search_total = index_total = recall_total = 0.0
     for model, report in manifest.get("neighbour_search", {}).items():
-        stage = cpu[f"neighbours:{model}"]
+        stage = cpu.get(f"neighbours:{model}")
+        if stage is None:  # a staged build: the neighbours ran in another process
+            raise SystemExit(
+                f"no CPU seconds for neighbours:{model} in the manifest: build in one process, "
+                f"or pass --neighbours-cpu {model}=SECONDS (its log's 'stage neighbours:{model}')"
+            )
         index = report.get("index_build_cpu_s", 0.0)
         recall = report.get("recall_cpu_s", 0.0)
         search = stage - index - recall
@@ -232,8 +238,18 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=10_000_000)
     parser.add_argument("--shards", default="8,32")
     parser.add_argument("--store", type=Path, help="default: store.sqlite beside the manifest")
+    parser.add_argument(
+        "--neighbours-cpu",
+        action="append",
+        default=[],
+        metavar="MODEL=SECONDS",
+        help="a staged build's neighbour-stage CPU seconds (not in its manifest)",
+    )
     args = parser.parse_args()
     manifest = json.loads(args.manifest.read_text())
+    for given in args.neighbours_cpu:
+        model, seconds = given.split("=")
+        manifest.setdefault("cpu_s", {})[f"neighbours:{model}"] = float(seconds)
     store = args.store or args.manifest.parent / "store.sqlite"
     kinds = store_kinds(store) if store.is_file() else None
     shards = [int(c) for c in args.shards.split(",")]

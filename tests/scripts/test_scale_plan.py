@@ -130,3 +130,19 @@ def test_the_command_prints_the_table(scale_plan, tmp_path, capsys, monkeypatch)
         "| neighbours:cosine search+filter+write | 480 CPU s | n^1.5: x 8.0 | 60.0 CPU s |" in out
     )
     assert "plan for 4,000 tracks" in out
+
+
+def test_a_staged_build_needs_its_neighbour_cpu_given(scale_plan, tmp_path, capsys, monkeypatch):
+    staged = {
+        **MANIFEST,
+        "cpu_s": {k: v for k, v in MANIFEST["cpu_s"].items() if k != "neighbours:cosine"},
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(staged))
+    argv = ["scale_plan", str(path), "--publish-items-per-s", "100", "--target", "4000"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit, match="--neighbours-cpu cosine=SECONDS"):
+        scale_plan.main()
+    monkeypatch.setattr("sys.argv", [*argv, "--shards", "2", "--neighbours-cpu", "cosine=100"])
+    scale_plan.main()
+    assert "| neighbours:cosine search+filter+write | 480 CPU s |" in capsys.readouterr().out
