@@ -14,7 +14,7 @@ the merged file and the manifest (``neighbour_search``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +106,7 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 def merge_shards(out: Path, name: str, n_tracks: int) -> None:
     """Concatenate a model's shard files into neighbours/<model>.parquet, checking coverage."""
-    import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     shard_dir = out / schema.NEIGHBOURS_DIR / SHARDS_DIR
     parts = sorted(shard_dir.glob(f"{name}.*-of-*.parquet"))
@@ -122,43 +120,97 @@ def merge_shards(out: Path, name: str, n_tracks: int) -> None:
     # Shard i holds queries i*n/N..(i+1)*n/N: in index order, the concatenation is in row order.
     parts.sort(key=lambda p: int(p.name.split(".")[1].split("-of-")[0]))
     report = merge_reports([read_report(p) for p in parts])
-    table = with_report(pa.concat_tables([pq.read_table(p) for p in parts]), report)
-    covered = pc.count_distinct(table[schema.NB_TRACK_ID]).as_py()
-    if covered != n_tracks:
-        raise SpotrecError(f"{name}: shards cover {covered} tracks, not {n_tracks}")
-    pq.write_table(table, out / schema.NEIGHBOURS_DIR / f"{name}.parquet")
+    # Copied row group by row group: the whole table at once is ~2.6 GB of Arrow strings at 1M
+    # tracks x 50 (26 GB at 10M). Coverage is counted on each part's distinct seeds.
+    target = out / schema.NEIGHBOURS_DIR / f"{name}.parquet"
+    tmp = target.with_name(f".{target.name}.tmp")
+    seeds = []
+    try:
+        file_schema = NEIGHBOUR_SCHEMA.with_metadata({REPORT_KEY: json.dumps(report)})
+        with pq.ParquetWriter(tmp, file_schema) as writer:
+            for part in parts:
+                reader = pq.ParquetFile(part)
+                for group in range(reader.num_row_groups):
+                    table = reader.read_row_group(group).cast(NEIGHBOUR_SCHEMA)
+                    writer.write_table(table.replace_schema_metadata(file_schema.metadata))
+                    seeds.append(pc.unique(table.column(schema.NB_TRACK_ID)))
+        covered = pc.count_distinct(pa.chunked_array(seeds, type=pa.string())).as_py()
+        if covered != n_tracks:
+            raise SpotrecError(f"{name}: shards cover {covered} tracks, not {n_tracks}")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     for part in parts:
         part.unlink()
 
 
 def read_index_matrix(
-    path: Path, track_ids: np.ndarray, top_n: int, *, batch_rows: int = 1 << 20
+    path: Path, track_ids: np.ndarray, top_n: int, *, batch_rows: int = 1 << 22
 ) -> tuple[np.ndarray, np.ndarray]:
     """A neighbours parquet as (n, top_n) catalogue-row indices (-1 = empty) and scores.
 
     Integer matrices instead of a DataFrame of string ids: 4.5 M rows of Python strings per
-    model cost ~1 GB each, and the blend and evaluation only need rows. Read ``batch_rows`` rows
-    at a time: at 1M tracks x 50 the whole file's two string columns are ~2.6 GB of Arrow data,
-    a batch ~60 MB (docs/performance.md, "1M tracks").
+    model cost ~1 GB each, and the blend and evaluation only need rows. Read whole row groups,
+    about ``batch_rows`` rows at a time, with the two id columns dictionary-encoded (as Parquet
+    stores them): only each row group's distinct ids are looked up, and the catalogue's hash
+    table is built once per window rather than once per column per row group, which cost
+    ~0.4 CPU s each time at 1M tracks, most of the merge stage (docs/performance.md, Session 5).
+    A window holds ~40 bytes a row plus its distinct ids while it is read: ~0.2 GB at the default.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     catalogue = pa.array(np.asarray(track_ids).astype(str), type=pa.string())
     lookup = pc.SetLookupOptions(value_set=catalogue)
     indices = np.full((len(track_ids), top_n), -1, dtype=np.int64)
     scores = np.full((len(track_ids), top_n), -np.inf, dtype=np.float32)
     columns = [schema.NB_TRACK_ID, schema.NB_RANK, schema.NB_NEIGHBOUR_ID, schema.NB_SCORE]
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
-        seed = pc.index_in(batch.column(schema.NB_TRACK_ID), options=lookup)
-        neighbour = pc.index_in(batch.column(schema.NB_NEIGHBOUR_ID), options=lookup)
-        if seed.null_count or neighbour.null_count:
+    file = pq.ParquetFile(path, read_dictionary=[schema.NB_TRACK_ID, schema.NB_NEIGHBOUR_ID])
+    for groups in _row_group_windows(file.metadata, batch_rows):
+        table = file.read_row_groups(groups, columns=columns)
+        seed_rows, neighbour_rows = _catalogue_rows(
+            [table.column(schema.NB_TRACK_ID), table.column(schema.NB_NEIGHBOUR_ID)], lookup
+        )
+        if (seed_rows < 0).any() or (neighbour_rows < 0).any():
             raise SpotrecError(f"{path} names tracks that are not in tracks.parquet")
-        rank = batch.column(schema.NB_RANK).to_numpy()
+        rank = table.column(schema.NB_RANK).to_numpy()
         if len(rank) and (rank.min() < 1 or rank.max() > top_n):
             raise SpotrecError(f"{path} has ranks outside 1..{top_n}")
-        seed_rows = seed.to_numpy()
-        indices[seed_rows, rank - 1] = neighbour.to_numpy()
-        scores[seed_rows, rank - 1] = batch.column(schema.NB_SCORE).to_numpy()
+        indices[seed_rows, rank - 1] = neighbour_rows
+        scores[seed_rows, rank - 1] = table.column(schema.NB_SCORE).to_numpy()
     return indices, scores
+
+
+def _row_group_windows(metadata: pq.FileMetaData, rows: int) -> Iterator[list[int]]:
+    """Consecutive row groups, at least ``rows`` rows per window (but the last)."""
+    window: list[int] = []
+    size = 0
+    for group in range(metadata.num_row_groups):
+        window.append(group)
+        size += metadata.row_group(group).num_rows
+        if size >= rows:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
+
+
+def _catalogue_rows(columns: list[pa.ChunkedArray], lookup) -> list[np.ndarray]:
+    """Each dictionary-encoded id column as catalogue rows (-1 = not in the catalogue), with one
+    ``index_in`` call (one hash table of the catalogue) for all their dictionaries."""
+    import pyarrow.compute as pc
+
+    chunks = [[chunk for chunk in column.chunks] for column in columns]
+    dictionaries = [chunk.dictionary.cast(pa.string()) for column in chunks for chunk in column]
+    if not dictionaries:
+        return [np.zeros(0, dtype=np.int64) for _ in columns]
+    found = pc.index_in(pa.concat_arrays(dictionaries), options=lookup)
+    rows = found.fill_null(-1).to_numpy().astype(np.int64)
+    starts = np.cumsum([0] + [len(d) for d in dictionaries])
+    out, k = [], 0
+    for column in chunks:
+        parts = []
+        for chunk in column:
+            parts.append(rows[starts[k] : starts[k + 1]][chunk.indices.to_numpy()])
+            k += 1
+        out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))
+    return out

@@ -23,17 +23,19 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spotrec import schema
+from spotrec.data.ingest_rows import read_rows
 from spotrec.data.validation import (
     INTEGER_COLUMNS,
     check_row_values,
+    parse_numbers,
     rejects_frame,
-    split_records,
 )
 from spotrec.data.variants import song_keys, variant_group_sizes
 from spotrec.errors import SpotrecError
@@ -101,29 +103,32 @@ def _check_header(header: list[str], path: Path) -> bool:
 
 
 def _fold_tracks(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """One record per track_id (first row wins, popularity = max, genres = sorted set)."""
-    by_track = rows.groupby("track_id", sort=False)
-    first = rows.drop_duplicates("track_id", keep="first").set_index("track_id")
-    genre_sets: dict[str, set[str]] = {}
-    for track_id, genre in zip(rows["track_id"], rows["track_genre"], strict=True):
-        genre_sets.setdefault(track_id, set()).add(genre)
-    distinct = rows.drop_duplicates(["track_id", *_CONFLICT_COLUMNS])
-    conflicts = int(distinct.loc[distinct["track_id"].duplicated(), "track_id"].nunique())
-    artists = [
-        [a.strip() for a in s.split(schema.RAW_ARTIST_SEPARATOR) if a.strip()]
-        for s in first["artists"]
-    ]
+    """One record per track_id (first row wins, popularity = max, genres = sorted set).
+
+    Everything is keyed by integer track codes (one hashing pass over the ids) and each distinct
+    artists cell and genre is handled once: per-row Python here was ~half of ingest at 1M."""
+    codes, uniques = pd.factorize(rows["track_id"], sort=False)  # codes in first-seen order
+    n_tracks = len(uniques)
+    # codes are numbered in first-seen order: a track's first row is where a new code appears
+    seen = np.maximum.accumulate(codes) if len(codes) else codes
+    first = rows.iloc[np.flatnonzero(np.r_[True, codes[1:] > seen[:-1]])[:n_tracks]]
+    repeated = np.bincount(codes, minlength=n_tracks)[codes] > 1
+    # A conflict: a track whose rows hold more than one distinct value set (first row wins).
+    distinct = rows.loc[repeated, list(_CONFLICT_COLUMNS)].assign(_code=codes[repeated])
+    distinct = distinct.drop_duplicates()
+    conflicts = int(distinct.loc[distinct["_code"].duplicated(), "_code"].nunique())
+    popularity = pd.Series(rows[schema.POPULARITY].to_numpy()).groupby(codes).max().to_numpy()
     tracks = pd.DataFrame(
         {
-            schema.TRACK_ID: first.index.to_numpy(dtype=object),
+            schema.TRACK_ID: np.asarray(uniques, dtype=object),
             schema.NAME: first["track_name"].to_numpy(dtype=object),
-            schema.ARTISTS: artists,
+            schema.ARTISTS: _artist_lists(first["artists"]),
             schema.ALBUM: first["album_name"].to_numpy(dtype=object),
-            schema.POPULARITY: by_track[schema.POPULARITY].max().reindex(first.index).to_numpy(),
+            schema.POPULARITY: popularity,
             schema.DURATION_MS: first[schema.DURATION_MS].to_numpy(),
             schema.EXPLICIT: first["explicit"].to_numpy(dtype=bool),
             **{f: first[f].to_numpy() for f in schema.AUDIO_FEATURES},
-            schema.GENRES: [sorted(genre_sets[t]) for t in first.index],
+            schema.GENRES: _genre_lists(codes, rows["track_genre"], n_tracks),
             schema.HOLDOUT: False,
             schema.FIRST_ROW: first["_source_row"].to_numpy(dtype=np.int64),
         }
@@ -132,6 +137,31 @@ def _fold_tracks(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         tracks[schema.NAME].to_list(), tracks[schema.ARTISTS], tracks[schema.TRACK_ID].to_list()
     )
     return tracks[list(schema.TRACK_COLUMNS)], conflicts
+
+
+def _artist_lists(cells: pd.Series) -> list[list[str]]:
+    """Each raw artists cell split on the separator, names stripped, empty names dropped; each
+    distinct cell split once (every track gets its own list)."""
+    codes, uniques = pd.factorize(cells, sort=False)
+    split = [
+        [a.strip() for a in str(cell).split(schema.RAW_ARTIST_SEPARATOR) if a.strip()]
+        for cell in uniques
+    ]
+    return [list(split[c]) for c in codes]
+
+
+def _genre_lists(codes: np.ndarray, genres: pd.Series, n_tracks: int) -> list[list[str]]:
+    """Each track's distinct genres, sorted as Python sorts strings."""
+    genre_codes, names = pd.factorize(genres, sort=False)
+    names = [str(g) for g in names]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    pairs = np.unique(codes.astype(np.int64) * max(len(names), 1) + rank[genre_codes])
+    per_track = np.bincount(pairs // max(len(names), 1), minlength=n_tracks)
+    sorted_names = [names[i] for i in order]
+    values = iter([sorted_names[r] for r in (pairs % max(len(names), 1)).tolist()])
+    return [list(islice(values, k)) for k in per_track.tolist()]
 
 
 def load_catalogue(
@@ -150,15 +180,12 @@ def load_catalogue(
     data = read_source_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    del data
-    header, records, lines, bad_lines = split_records(text, path)
-    has_index = _check_header(header, path)
-    rows = pd.DataFrame(records, columns=header, dtype="str")
-    del records, text
-    rows["_line"] = np.asarray(lines, dtype=np.int64)
+    header, rows, bad_lines = read_rows(data, text, path, lambda h: _check_header(h, path))
+    del data, text
+    has_index = header[0] == schema.RAW_INDEX
     reason, detail, numbers = check_row_values(rows)
     if has_index:
-        index = pd.to_numeric(rows[schema.RAW_INDEX].str.strip(), errors="coerce")
+        index = parse_numbers(rows[schema.RAW_INDEX].str.strip())
         rows["_source_row"] = index.fillna(-1).astype(np.int64)
     else:  # no index column: the data record's position stands in for it
         rows["_source_row"] = np.arange(len(rows), dtype=np.int64)

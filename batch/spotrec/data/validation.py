@@ -91,7 +91,7 @@ def check_row_values(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict[str, 
     numbers: dict[str, pd.Series] = {}
     for column, (low, high) in NUMERIC_RANGES.items():
         raw = df[column].str.strip()
-        value = pd.to_numeric(raw, errors="coerce")
+        value = parse_numbers(raw)
         flag(raw == "", f"missing_value:{column}", column)
         flag(value.isna(), f"not_a_number:{column}", column)
         if column in INTEGER_COLUMNS:
@@ -100,6 +100,36 @@ def check_row_values(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict[str, 
         numbers[column] = value
     numbers["explicit"] = explicit.map(_EXPLICIT_VALUES)
     return reason, detail, numbers
+
+
+# Plain decimals that pyarrow's cast and pandas' parser read alike: an integer of at most 18
+# digits (int64, as pandas gives for an all-integer column), or at most 16 characters with an
+# exponent of at most 9 ("4.37e-05"): <= 15 significant digits scaled by an exactly
+# representable power of ten (<= 10^22), which both parsers round correctly, so alike.
+_PLAIN_INTEGER = r"^-?[0-9]{1,18}$"
+_PLAIN_DECIMAL = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?0?[0-9])?$"
+
+
+def parse_numbers(raw: pd.Series) -> pd.Series:
+    """``pd.to_numeric(raw, errors="coerce")``, with the same values and dtype, without its
+    per-value Python objects when every value is a plain decimal (one pyarrow cast; a column
+    with anything else, blanks included, goes through pandas as before). At 1M tracks
+    pd.to_numeric over 14 columns was a quarter of ingest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(raw, from_pandas=True)  # the str column's Arrow data, not Python objects
+    if text.null_count == 0:
+        try:
+            if pc.all(pc.match_substring_regex(text, _PLAIN_INTEGER)).as_py() is not False:
+                return pd.Series(pc.cast(text, pa.int64()).to_numpy(), index=raw.index)
+            plain = pc.match_substring_regex(text, _PLAIN_DECIMAL)
+            short = pc.less_equal(pc.utf8_length(text), 16)
+            if pc.all(pc.and_(plain, short)).as_py() is not False:
+                return pd.Series(pc.cast(text, pa.float64()).to_numpy(), index=raw.index)
+        except pa.ArrowInvalid:  # a value pyarrow reads differently: pandas decides
+            pass
+    return pd.to_numeric(raw, errors="coerce")
 
 
 def rejects_frame(

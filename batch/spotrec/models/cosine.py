@@ -63,6 +63,28 @@ def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
+def _exploded_artists(artists: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(track position, artist name) of every artist entry, in track then list order."""
+    lengths = np.fromiter((len(names) for names in artists), dtype=np.int64, count=len(artists))
+    positions = np.repeat(np.arange(len(artists)), lengths)
+    names = pd.Series([name for names in artists for name in names], dtype=object)
+    return positions, names
+
+
+def _artist_factors(artists: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(track position, artist code, sorted artist names) of every non-empty artist entry."""
+    positions, names = _exploded_artists(artists)
+    keep = (names.notna() & (names.astype(str) != "")).to_numpy()
+    codes, uniques = pd.factorize(names[keep].astype(str), sort=True)
+    return positions[keep], codes, [str(a) for a in uniques]
+
+
+def _artist_codes(artists: pd.Series, known: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(track position, row in ``known`` or -1) of every artist entry."""
+    positions, names = _exploded_artists(artists)
+    return positions, known.get_indexer(names)
+
+
 class CosineModel:
     name = "cosine"
 
@@ -108,15 +130,30 @@ class CosineModel:
         return np.hstack([self.audio_weight * audio, self.genre_weight * genre]).astype(np.float32)
 
     def _artist_block(self, tracks: pd.DataFrame) -> np.ndarray:
-        """Mean style of each track's artists (zero for artists unseen at fit time)."""
+        """Mean style of each track's artists (zero for artists unseen at fit time).
+
+        Vectorised by artist slot: the j-th known artist of every track is added in one step,
+        in list order, in float32, then divided by the count, so each row is bit-identical to
+        ``artist_profiles[rows].mean(axis=0)`` over that row's known artists (the per-row loop
+        it replaces cost about two thirds of fit:cosine at 1M tracks)."""
         block = np.zeros((len(tracks), self.artist_profiles.shape[1]), dtype=np.float32)
         if self.artist_weight == 0 or not self.artists:
             return block
-        row_of = {a: i for i, a in enumerate(self.artists)}
-        for r, names in enumerate(tracks[schema.ARTISTS]):
-            rows = [row_of[a] for a in names if a in row_of]
-            if rows:
-                block[r] = self.artist_profiles[rows].mean(axis=0)
+        positions, codes = _artist_codes(tracks[schema.ARTISTS], pd.Index(self.artists))
+        known = codes >= 0
+        positions, codes = positions[known], codes[known]
+        # slot = how many known artists of the same track come before this one
+        first = np.r_[True, positions[1:] != positions[:-1]] if len(positions) else positions
+        run_start = np.maximum.accumulate(np.where(first, np.arange(len(positions)), 0))
+        slot = np.arange(len(positions)) - run_start
+        for j in range(int(slot.max()) + 1 if len(slot) else 0):
+            at = slot == j
+            block[positions[at]] += self.artist_profiles[codes[at]]
+        # ndarray.mean divides the float32 sum by an integer count in float64, then rounds to
+        # float32; a count of 1 is exact, so only shared tracks need the float64 step.
+        counts = np.bincount(positions, minlength=len(tracks))
+        shared = np.flatnonzero(counts > 1)
+        block[shared] = (block[shared] / counts[shared, None].astype(np.float64)).astype(np.float32)
         return block
 
     # --- EmbeddingModel ------------------------------------------------------------------------
@@ -124,15 +161,15 @@ class CosineModel:
         self.scaler = FeatureScaler.fit(tracks, self.reference_scaler)
         self.genres = genre_vocabulary(tracks)
         style = self._style_blocks(tracks)
-        # Artist profile = mean style of the artist's tracks (np.add.at over exploded artists).
-        by_position = pd.Series(tracks[schema.ARTISTS].to_numpy(), index=np.arange(len(tracks)))
-        exploded = by_position.explode()
-        exploded = exploded[exploded.notna() & (exploded.astype(str) != "")]
-        codes, artists = pd.factorize(exploded.astype(str), sort=True)
-        self.artists = [str(a) for a in artists]
-        positions = exploded.index.to_numpy()
-        sums = np.zeros((len(self.artists), style.shape[1]), dtype=np.float64)
-        np.add.at(sums, codes, style[positions])
+        # Artist profile = mean style of the artist's tracks: float64 sums column by column with
+        # bincount, which adds in input order like the np.add.at it replaces (same bits), without
+        # its per-element overhead or a (track-artists x dims) copy of the style matrix.
+        positions, codes, self.artists = _artist_factors(tracks[schema.ARTISTS])
+        sums = np.empty((len(self.artists), style.shape[1]), dtype=np.float64)
+        for column in range(style.shape[1]):
+            sums[:, column] = np.bincount(
+                codes, weights=style[positions, column], minlength=len(self.artists)
+            )
         counts = np.bincount(codes, minlength=len(self.artists))[:, None]
         self.artist_profiles = (sums / np.maximum(counts, 1)).astype(np.float32)
         self.mean = np.zeros(style.shape[1], dtype=np.float32)

@@ -200,3 +200,34 @@ def test_fit_ignores_frame_index(catalogue):
         model.fit(shuffled_index).embed(shuffled_index),
         CosineModel(artist_weight=1.0).fit(tracks).embed(tracks),
     )
+
+
+def test_artist_profiles_and_pull_match_the_per_track_definition(catalogue):
+    """The vectorised artist block equals, bit for bit, the definition it implements: the
+    float32 mean of the profiles of each track's known artists in list order (duplicates
+    counted, unseen names skipped), and each profile the mean style of the artist's tracks."""
+    tracks = catalogue.tracks.copy()
+    names = [list(a) for a in tracks[schema.ARTISTS]]
+    names[0] = [names[1][0], names[2][0], names[3][0]]  # three artists
+    names[4] = [names[5][0], "Nobody Known", names[5][0]]  # unseen name, duplicate artist
+    names[6] = []  # no artist at all
+    names[7] = ["", names[8][0]]  # an empty name is not an artist
+    tracks[schema.ARTISTS] = names
+    model = CosineModel(artist_weight=0.5).fit(tracks)
+    style = model._style_blocks(tracks)
+
+    artists = sorted({a for row in names for a in row if a})
+    assert model.artists == artists
+    for a in (artists[0], names[0][1], names[5][0]):
+        rows = [r for r, row in enumerate(names) if a in row]
+        weights = [sum(x == a for x in names[r]) for r in rows]  # a track listing it twice
+        expected = np.repeat(style[rows], weights, axis=0).astype(np.float64).mean(axis=0)
+        np.testing.assert_allclose(model.artist_profiles[artists.index(a)], expected, rtol=1e-6)
+
+    block = model._artist_block(tracks)
+    row_of = {a: i for i, a in enumerate(model.artists)}
+    for r, row in enumerate(names):
+        known = [row_of[a] for a in row if a in row_of]
+        expected = model.artist_profiles[known].mean(axis=0) if known else np.zeros(block.shape[1])
+        assert block[r].tobytes() == expected.astype(np.float32).tobytes(), r
+    assert not block[6].any()
