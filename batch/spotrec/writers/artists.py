@@ -78,9 +78,12 @@ def build_artist_table(catalogue: ReleaseCatalogue) -> ArtistTable:
     names: list[str] = []
     tracks: list[list[int]] = []
     track_artists: list[list[int]] = [[] for _ in catalogue.ids]
+    keys: dict[str, str] = {}  # name -> identity_key: names repeat on every track of an artist
     for i in catalogue.popularity_order():
         for name in catalogue.summaries[i][2]:
-            key = identity_key(name)
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = identity_key(name)
             if not key:  # a blank artist name names no artist
                 continue
             a = position.setdefault(key, len(names))

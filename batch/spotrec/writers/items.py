@@ -43,6 +43,7 @@ from spotrec.writers.artists import (
     model_artist_items,
     related_artists,
 )
+from spotrec.writers.catalogue_blocks import catalogue_items, feature_columns, live_feature_ranges
 from spotrec.writers.packed_lists import packed_rows
 from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items
 from spotrec.writers.release_catalogue import (
@@ -53,18 +54,14 @@ from spotrec.writers.release_catalogue import (
 )
 from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order, is_live
 from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
-from spotrec_serving.catalogue import feature_codes, pack_block
 from spotrec_serving.items import (
     CATALOGUE_BLOCK,
     FEATURES,
     META_KEY,
     SCHEMA_VERSION,
-    catalogue_key,
-    feature_ranges,
     genre_key,
     neighbours_key,
     pack_list,
-    pack_search,
     search_key,
     track_key,
 )
@@ -119,29 +116,6 @@ def genre_list(
                 break
     top = in_degree[chosen[0]] if chosen else 0
     return chosen, [round(in_degree[i] / top, 6) if top else 0.0 for i in chosen]
-
-
-def live_feature_ranges(catalogue: ReleaseCatalogue, rows: list | None = None) -> dict[str, list]:
-    """META feature_ranges over the catalogue's tracks (tombstones left out); ``rows``: its
-    tunable_rows() when the caller holds them already (~1M dicts at 1M tracks)."""
-    rows = catalogue.tunable_rows() if rows is None else rows
-    return feature_ranges([row for row, i in zip(rows, catalogue.ids, strict=True) if is_live(i)])
-
-
-def catalogue_items(catalogue: ReleaseCatalogue) -> Iterator[tuple[str, bytes]]:
-    """The C# blocks: id, song key and feature codes of every track (catalogue.py); a
-    tombstone's codes are 0 (no list names it)."""
-    rows, songs = catalogue.tunable_rows(), catalogue.song_keys()
-    ranges = live_feature_ranges(catalogue, rows)
-    silent = [0] * len(FEATURES)
-    for block, start in enumerate(range(0, len(catalogue.ids), CATALOGUE_BLOCK)):
-        stop = start + CATALOGUE_BLOCK
-        ids = catalogue.ids[start:stop]
-        codes = [
-            feature_codes(row, ranges) if is_live(track_id) else silent
-            for row, track_id in zip(rows[start:stop], ids, strict=True)
-        ]
-        yield catalogue_key(block), pack_block(catalogue.ids[start:stop], songs[start:stop], codes)
 
 
 def model_items(
@@ -231,7 +205,10 @@ def assemble_release(
             counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
             yield key, body
 
-    yield from counted(catalogue_items(catalogue))
+    columns = feature_columns(catalogue)
+    ranges = live_feature_ranges(catalogue, columns)
+    yield from counted(catalogue_items(catalogue, columns, ranges))
+    del columns
     live = 0
     for i, track_id in enumerate(catalogue.ids):
         if is_live(track_id):
@@ -250,9 +227,8 @@ def assemble_release(
     if pool_size:
         yield from counted(pool_items(catalogue, members, pool_size))
     index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
-    for prefix in sorted(index):
-        total, kept = index[prefix]
-        yield search_key(prefix), pack_search(total, kept)
+    for prefix, body in index.packed():
+        yield search_key(prefix), body
     counts["S"] = len(index)
     counts["META"] = 1
     yield (
@@ -265,7 +241,7 @@ def assemble_release(
             "genres": sorted(members),
             "tracks": live,
             "catalogue_blocks": counts.get("C", 0),
-            "feature_ranges": live_feature_ranges(catalogue),
+            "feature_ranges": ranges,
             "features": list(FEATURES),
             "search_max_prefix": search_max_prefix,
             "search_cap": search_cap,

@@ -6,7 +6,7 @@ import this one (writers/items.py, writers/sqlite.py) stay importable without th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ class ReleaseCatalogue:
     genres: list[list[str]]  # visible genres ([] for holdout tracks)
     song_ids: list[str]
     features: list[dict[str, Any]]  # the 12 audio features (T# items, exact)
+    # popularity_order, computed once: the artists, genre lists and search index each ask
+    # (~2 s a sort at 1M tracks); not copied by dataclasses.replace (release_order.py)
+    _popularity_order: list[int] | None = field(default=None, init=False, repr=False)
 
     def song_keys(self) -> list[int]:
         """song_id -> a dense int, in first-appearance order (the song key of packed items)."""
@@ -40,7 +43,10 @@ class ReleaseCatalogue:
 
     def popularity_order(self) -> list[int]:
         """Track indices, most popular first, ties by track id (the order of every list)."""
-        return sorted(range(len(self.ids)), key=lambda i: (-self.popularity[i], self.ids[i]))
+        if self._popularity_order is None:
+            ids, popularity = self.ids, self.popularity
+            self._popularity_order = sorted(range(len(ids)), key=lambda i: (-popularity[i], ids[i]))
+        return list(self._popularity_order)  # a copy: callers may keep or change theirs
 
     def genre_members(self) -> dict[str, list[int]]:
         """genre -> its tracks' indices, most popular first, ties by track id."""
