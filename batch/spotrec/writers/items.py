@@ -36,13 +36,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from spotrec import schema
-from spotrec.writers.artists import (
-    artist_items,
-    artist_meta,
-    build_artist_table,
-    model_artist_items,
-    related_artists,
-)
+from spotrec.writers.artist_seed_lists import model_artist_items
+from spotrec.writers.artists import artist_items, artist_meta, build_artist_table, related_artists
 from spotrec.writers.catalogue_blocks import catalogue_items, feature_columns, live_feature_ranges
 from spotrec.writers.packed_lists import packed_rows
 from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items

@@ -6,7 +6,8 @@ import this one (writers/items.py, writers/sqlite.py) stay importable without th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ class ReleaseCatalogue:
     features: list[dict[str, Any]]  # the 12 audio features (T# items, exact)
     # popularity_order, computed once: the artists, genre lists and search index each ask
     # (~2 s a sort at 1M tracks); not copied by dataclasses.replace (release_order.py)
-    _popularity_order: list[int] | None = field(default=None, init=False, repr=False)
+    _popularity_order: list[int] | None = dataclass_field(default=None, init=False, repr=False)
 
     def song_keys(self) -> list[int]:
         """song_id -> a dense int, in first-appearance order (the song key of packed items)."""

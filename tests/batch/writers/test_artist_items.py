@@ -202,7 +202,7 @@ def random_release(seed: int, n_tracks: int = 400, depth: int = 30):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_vectorised_seed_lists_equal_the_one_fusion(seed):
-    from spotrec.writers.artists import artist_seed_list, artist_seed_lists
+    from spotrec.writers.artist_seed_lists import artist_seed_list, artist_seed_lists
 
     catalogue, table = random_release(seed)
     table_of_artists = build_artist_table(catalogue)
@@ -221,7 +221,7 @@ def test_vectorised_seed_lists_equal_the_one_fusion(seed):
 
 
 def test_seed_lists_of_a_catalogue_without_neighbour_entries():
-    from spotrec.writers.artists import artist_seed_lists
+    from spotrec.writers.artist_seed_lists import artist_seed_lists
     from spotrec.writers.items import ListsByIndex
 
     catalogue, _ = random_release(0, n_tracks=40)
