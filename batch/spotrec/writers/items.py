@@ -49,6 +49,7 @@ from spotrec.writers.release_catalogue import (
 )
 from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order, is_live
 from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
+from spotrec.writers.track_items import track_items
 from spotrec_serving.items import (
     CATALOGUE_BLOCK,
     FEATURES,
@@ -58,7 +59,6 @@ from spotrec_serving.items import (
     neighbours_key,
     pack_list,
     search_key,
-    track_key,
 )
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ def encode_body(logical_key: str, body: dict[str, Any] | bytes) -> str | bytes:
         stored: str | bytes = body
         size = len(body)
     else:
-        stored = to_json(body)
+        # T# bodies come with their text made a chunk at a time (track_items.py)
+        stored = getattr(body, "text", None) or to_json(body)
         size = len(stored) if len(stored) * 4 <= MAX_ITEM_BYTES else len(stored.encode("utf-8"))
     if size > MAX_ITEM_BYTES:
         raise ItemSizeError(f"item {logical_key} is {size} bytes, over {MAX_ITEM_BYTES}")
@@ -205,11 +206,9 @@ def assemble_release(
     yield from counted(catalogue_items(catalogue, columns, ranges))
     del columns
     live = 0
-    for i, track_id in enumerate(catalogue.ids):
-        if is_live(track_id):
-            live += 1
-            body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
-            yield track_key(track_id), body
+    for item in track_items(catalogue):
+        live += 1
+        yield item
     counts["T"] = live
     for model, load in tables.items():
         table = load()
