@@ -33,13 +33,17 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from spotrec import schema
 from spotrec.writers.artist_seed_lists import model_artist_items
 from spotrec.writers.artists import artist_items, artist_meta, build_artist_table, related_artists
 from spotrec.writers.catalogue_blocks import catalogue_items, feature_columns, live_feature_ranges
-from spotrec.writers.packed_lists import packed_rows
+from spotrec.writers.model_lists import (  # noqa: F401 (ListsByIndex, NeighbourLists: re-exported)
+    ListsByIndex,
+    NeighbourLists,
+    model_items,
+)
 from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items
 from spotrec.writers.release_catalogue import (
     NeighbourTable,
@@ -47,7 +51,7 @@ from spotrec.writers.release_catalogue import (
     load_release_catalogue,
     read_release_manifest,
 )
-from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order, is_live
+from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order
 from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
 from spotrec.writers.track_items import track_items
 from spotrec_serving.items import (
@@ -55,9 +59,6 @@ from spotrec_serving.items import (
     FEATURES,
     META_KEY,
     SCHEMA_VERSION,
-    genre_key,
-    neighbours_key,
-    pack_list,
     search_key,
 )
 
@@ -97,78 +98,6 @@ def item_kind(logical_key: str) -> str:
     """Count bucket of a key: META, C, T, S, A, or N#<model> / G#<model> / AS#<model>."""
     parts = logical_key.split("#")
     return "#".join(parts[:2]) if parts[0] in ("N", "G", "AS") else parts[0]
-
-
-def genre_list(
-    members: list[int], in_degree: list[int], catalogue: ReleaseCatalogue, size: int
-) -> tuple[list[int], list[float]]:
-    ranked = sorted(members, key=lambda i: -in_degree[i])  # stable: keeps popularity order
-    chosen, songs = [], set()
-    for i in ranked:
-        if catalogue.song_ids[i] not in songs:
-            songs.add(catalogue.song_ids[i])
-            chosen.append(i)
-            if len(chosen) == size:
-                break
-    top = in_degree[chosen[0]] if chosen else 0
-    return chosen, [round(in_degree[i] / top, 6) if top else 0.0 for i in chosen]
-
-
-def model_items(
-    model: str,
-    table: NeighbourLists,
-    catalogue: ReleaseCatalogue,
-    members: dict[str, list[int]],
-    size: int,
-    depth: int,
-) -> Iterator[tuple[str, bytes]]:
-    """N# (one per track, first `depth` neighbours) and G# items of one model."""
-    if isinstance(table, NeighbourTable):  # numpy, byte-identical to pack_list (packed_lists.py)
-        for i, body in packed_rows(table.neighbour_idx, table.scores, table.starts, depth):
-            if is_live(catalogue.ids[i]):
-                yield neighbours_key(model, catalogue.ids[i]), body
-    else:
-        for i, track_id in enumerate(catalogue.ids):
-            if is_live(track_id):
-                indexes, scores = table.neighbours_of(i)
-                yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
-    in_degree = list(table.in_degree)
-    for genre in sorted(members):
-        chosen, scores = genre_list(members[genre], in_degree, catalogue, size)
-        yield genre_key(model, genre), pack_list(None, chosen, scores)
-
-
-class NeighbourLists(Protocol):
-    in_degree: Any  # per catalogue index: how many lists name the track
-
-    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]: ...
-
-    def pairs(self, depth: int) -> tuple[Any, Any, Any]: ...  # numpy: seeds, neighbours, ranks
-
-
-class ListsByIndex:
-    """NeighbourLists from plain lists (tests, tools): {index: ([indexes], [scores])}."""
-
-    def __init__(self, lists: dict[int, tuple[list[int], list[float]]], tracks: int):
-        self.lists = lists
-        self.in_degree = [0] * tracks
-        for indexes, _ in lists.values():
-            for j in indexes:
-                self.in_degree[j] += 1
-
-    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
-        return self.lists.get(i, ([], []))
-
-    def pairs(self, depth: int) -> tuple[Any, Any, Any]:
-        import numpy as np
-
-        entries = [
-            (seed, j, rank)
-            for seed, (indexes, _) in sorted(self.lists.items())
-            for rank, j in enumerate(indexes[:depth], start=1)
-        ]
-        columns = np.array(entries, dtype=np.int64).reshape(-1, 3)
-        return columns[:, 0], columns[:, 1], columns[:, 2]
 
 
 def assemble_release(
