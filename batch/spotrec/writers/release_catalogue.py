@@ -45,8 +45,16 @@ class ReleaseCatalogue:
     def popularity_order(self) -> list[int]:
         """Track indices, most popular first, ties by track id (the order of every list)."""
         if self._popularity_order is None:
-            ids, popularity = self.ids, self.popularity
-            self._popularity_order = sorted(range(len(ids)), key=lambda i: (-popularity[i], ids[i]))
+            import numpy as np
+
+            # by id (Python's string order), then a stable sort by popularity: the same order
+            # as one sort on (-popularity, id), without a key tuple per track
+            by_id = np.fromiter(
+                sorted(range(len(self.ids)), key=self.ids.__getitem__), np.int64, len(self.ids)
+            )
+            popularity = np.asarray(self.popularity, dtype=np.int64)[by_id]
+            by_popularity = np.argsort(-popularity, kind="stable")
+            self._popularity_order = by_id[by_popularity].tolist()
         return list(self._popularity_order)  # a copy: callers may keep or change theirs
 
     def genre_members(self) -> dict[str, list[int]]:

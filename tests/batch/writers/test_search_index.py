@@ -69,3 +69,12 @@ def test_same_index_as_the_per_track_loop(n, max_prefix, cap, leaf):
     assert list(index.packed()) == [(p, pack_search(*expected[p])) for p in sorted(expected)]
     if n:  # pruning and the cap really happened in the small settings
         assert any(total > len(kept) for total, kept in expected.values()) == (cap < n)
+
+
+def test_popularity_order_is_popularity_then_id():
+    catalogue = make_catalogue(500, seed=3)  # popularity 0..5: many ties
+    catalogue.ids[7] = catalogue.ids[9] = "-" * 22  # tombstones share one id: index order
+    expected = sorted(range(500), key=lambda i: (-catalogue.popularity[i], catalogue.ids[i]))
+    assert catalogue.popularity_order() == expected
+    catalogue.popularity_order().reverse()  # callers get a copy
+    assert catalogue.popularity_order() == expected
