@@ -15,7 +15,7 @@ from spotrec.writers.track_items import feature_texts, track_items
 
 def catalogue_of(features: list[dict]) -> ReleaseCatalogue:
     ids = [TOMBSTONE_ID if k % 7 == 3 else f"{k:022d}" for k in range(len(features))]
-    summaries = [[i, "Ñame \"q\"", ["A, b"], "", 1, True, 5, ["pop"], "s"] for i in ids]
+    summaries = [[i, 'Ñame "q"', ["A, b"], "", 1, True, 5, ["pop"], "s"] for i in ids]
     return ReleaseCatalogue(
         ids=ids,
         summaries=summaries,
