@@ -21,8 +21,12 @@ Choices documented here:
   ``total`` counts every match; prefixes under a parent of <= 50 matches are left out (leaf
   pruning, see search_index.py). The index is built in writers/search_index.py
   (``build_search_index``, re-exported here).
-* ``AS#<model>#<artist>`` after each model's lists, ``A#<artist>`` (related artists from the
-  default model) after the last model: writers/artists.py.
+* ``AS#<model>#<artist>`` after each model's lists (writers/artist_seed_lists.py),
+  ``A#<artist>`` (related artists from the default model) after the last model:
+  writers/artists.py.
+* ``C#<block>`` (writers/catalogue_blocks.py) first, then ``T#<track>`` (writers/track_items.py:
+  bodies carry their JSON text, made a chunk of tracks at a time), then per model ``N#``/``G#``
+  (writers/model_lists.py).
 * META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
   a publisher can check what it wrote.
 """
