@@ -39,8 +39,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from spotrec_serving.fusion import RRF_K, fuse_ranked_lists, rrf_score
-from spotrec_serving.items import artist_key, artist_seed_key, pack_list
+from spotrec_serving.fusion import RRF_K
+from spotrec_serving.items import artist_key
 from spotrec_serving.names import artist_id, identity_key
 
 if TYPE_CHECKING:
@@ -78,9 +78,12 @@ def build_artist_table(catalogue: ReleaseCatalogue) -> ArtistTable:
     names: list[str] = []
     tracks: list[list[int]] = []
     track_artists: list[list[int]] = [[] for _ in catalogue.ids]
+    keys: dict[str, str] = {}  # name -> identity_key: names repeat on every track of an artist
     for i in catalogue.popularity_order():
         for name in catalogue.summaries[i][2]:
-            key = identity_key(name)
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = identity_key(name)
             if not key:  # a blank artist name names no artist
                 continue
             a = position.setdefault(key, len(names))
@@ -146,8 +149,10 @@ def related_artists(
     del seeds, neighbours, ranks
     inverse_root = 1.0 / np.sqrt([max(1, len(t)) for t in artists.tracks])
     column_scale = sparse.diags(inverse_root)
-    popularity = np.asarray(artists.popularity)
-    ids = np.asarray(artists.ids)
+    # ties: more popular first, then by id; one int key (popularity is 0..100), Python's order
+    id_rank = np.empty(n_artists, dtype=np.int64)
+    id_rank[sorted(range(n_artists), key=artists.ids.__getitem__)] = np.arange(n_artists)
+    tie_key = (100 - np.asarray(artists.popularity, dtype=np.int64)) * n_artists + id_rank
     related = []
     step = max(1, block_artists)
     for first in range(0, n_artists, step):
@@ -165,120 +170,9 @@ def related_artists(
                 cut = np.partition(values, len(values) - RELATED_COUNT)
                 keep = values >= cut[len(values) - RELATED_COUNT]
                 values, others = values[keep], others[keep]
-            order = np.lexsort((ids[others], -popularity[others], -values))
+            order = np.lexsort((tie_key[others], -values))
             related.append(others[order][:RELATED_COUNT].tolist())
     return related
-
-
-def artist_seed_list(
-    artists: ArtistTable, a: int, table: NeighbourLists, song_ids: list[str]
-) -> tuple[list[int], list[float]]:
-    """One artist's fused list with fusion.fuse_ranked_lists (the one RRF), as (catalogue
-    indexes, RRF scores). The reference that ``artist_seed_lists`` (vectorised, used by the
-    build) is tested against."""
-    own_songs = {song_ids[t] for t in artists.top[a]}
-    lists = []
-    for t in artists.top[a]:
-        indexes, _ = table.neighbours_of(t)
-        lists.append((1.0, [i for i in indexes[:ARTIST_LIST_SIZE] if song_ids[i] not in own_songs]))
-    fused = fuse_ranked_lists(lists, group=song_ids.__getitem__, limit=ARTIST_LIST_SIZE)
-    return [i for _, i in fused], [round(score, 6) for score, _ in fused]
-
-
-# Entries (artist top track x neighbour) fused per block: at 1M tracks all ~45M entries at once
-# held ~11 GB of int64 temporaries and Python lists; 2M entries keep a block near 0.5 GB.
-SEED_LIST_BLOCK_ENTRIES = 2_000_000
-
-
-def artist_seed_lists(
-    artists: ArtistTable,
-    table: NeighbourLists,
-    song_keys: list[int],
-    block_entries: int = SEED_LIST_BLOCK_ENTRIES,
-) -> Iterator[tuple[list[int], list[float]]]:
-    """Every artist's fused list, in artist order: ``artist_seed_list``'s result, computed for
-    a block of artists at a time with numpy (fuse_ranked_lists costs ~5 us an entry in Python,
-    ~11 s a model for 5,000 artists; this is the same arithmetic, ``fusion.rrf_score``, and the
-    same order: fused score, best single rank, first entry met, with fused scores equal to 1e-12
-    counted as ties). Each artist's list depends on its own entries only, so blocks of whole
-    artists give the same lists as one block."""
-    import numpy as np
-
-    n_tracks = len(artists.track_artists)
-    seeds, neighbours, _ = table.pairs(ARTIST_LIST_SIZE)
-    starts = np.searchsorted(seeds, np.arange(n_tracks + 1))
-    songs = np.asarray(song_keys, dtype=np.int64)
-    sizes = np.fromiter((len(top) for top in artists.top), dtype=np.int64, count=len(artists))
-    slot_bounds = np.r_[0, np.cumsum(sizes)]
-    slot_track = np.fromiter(
-        (t for top in artists.top for t in top), dtype=np.int64, count=int(slot_bounds[-1])
-    )
-    slot_lengths = starts[slot_track + 1] - starts[slot_track]
-    entries_before = np.r_[0, np.cumsum(slot_lengths)][slot_bounds]  # per artist boundary
-    width = int(songs.max(initial=0)) + 1
-    first = 0
-    while first < len(artists):
-        limit = entries_before[first] + max(1, block_entries)
-        # the last boundary within the limit (at most len(artists)), and at least one artist
-        last = max(first + 1, int(np.searchsorted(entries_before, limit, side="right")) - 1)
-        s0, s1 = slot_bounds[first], slot_bounds[last]
-        yield from _fused_block(
-            last - first,
-            np.repeat(np.arange(last - first), sizes[first:last]),
-            slot_track[s0:s1],
-            slot_lengths[s0:s1],
-            starts,
-            neighbours,
-            songs,
-            width,
-        )
-        first = last
-
-
-def _fused_block(n_artists, slot_artist, slot_track, lengths, starts, neighbours, songs, width):
-    """The fused lists of one block of ``n_artists`` artists (numbered 0.. within the block)."""
-    import numpy as np
-
-    slot = np.repeat(np.arange(len(slot_track)), lengths)  # each entry's (artist, list) slot
-    offsets = np.arange(len(slot)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cand = neighbours[starts[slot_track][slot] + offsets].astype(np.int64)
-    art, song = slot_artist[slot], songs[cand]
-    own = slot_artist * width + songs[slot_track]  # the artist's top tracks' songs
-    keep = ~np.isin(art * width + song, own)
-    slot, cand, art, song = slot[keep], cand[keep], art[keep], song[keep]
-    rank = np.arange(len(slot)) - np.searchsorted(slot, slot) + 1  # re-ranked after the drop
-    order_in_artist = slot - np.searchsorted(slot_artist, slot_artist[slot])
-    contrib = rrf_score(rank.astype(np.float64))
-    entry = np.arange(len(slot))  # enumeration order within each artist
-    # Per (artist, song) group the representative comes first: largest contribution (= best
-    # rank: every list weighs 1), then earlier list (fuse_ranked_lists' rule). One int64 key
-    # (a song is at most once per list): a 5-key lexsort took 4x longer.
-    lists = TOP_TRACKS + 1
-    key = ((art * width + song) * (ARTIST_LIST_SIZE + 1) + rank) * lists + order_in_artist
-    by_group = np.argsort(key, kind="stable")
-    art_s, song_s = art[by_group], song[by_group]
-    changes = (art_s[1:] != art_s[:-1]) | (song_s[1:] != song_s[:-1])
-    firsts = np.flatnonzero(np.r_[len(art_s) > 0, changes])  # no entry at all: no group
-    g_art, g_cand, g_entry = art_s[firsts], cand[by_group][firsts], entry[by_group][firsts]
-    g_score = np.add.reduceat(contrib[by_group], firsts) if len(firsts) else contrib[:0]
-    g_best = np.minimum.reduceat(rank[by_group], firsts) if len(firsts) else rank[:0]
-    ranked = np.lexsort((g_entry, g_best, -np.round(g_score, 12), g_art))
-    g_art, g_cand, g_score = g_art[ranked], g_cand[ranked], g_score[ranked]
-    bounds = np.searchsorted(g_art, np.arange(n_artists + 1)).tolist()
-    # Python lists once per block (per-artist numpy calls cost ~1 s a model), sliced.
-    cands, scores = g_cand.tolist(), np.round(g_score, 6).tolist()
-    for a in range(n_artists):
-        lo, hi = bounds[a], min(bounds[a + 1], bounds[a] + ARTIST_LIST_SIZE)
-        yield cands[lo:hi], scores[lo:hi]
-
-
-def model_artist_items(
-    model: str, artists: ArtistTable, table: NeighbourLists, catalogue: ReleaseCatalogue
-) -> Iterator[tuple[str, bytes]]:
-    """AS#<model>#<artist>: every artist's seed list for this model (packed like G#)."""
-    lists = artist_seed_lists(artists, table, catalogue.song_keys())
-    for artist, (indexes, scores) in zip(artists.ids, lists, strict=True):
-        yield artist_seed_key(model, artist), pack_list(None, indexes, scores)
 
 
 def artist_items(

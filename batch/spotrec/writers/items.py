@@ -21,8 +21,12 @@ Choices documented here:
   ``total`` counts every match; prefixes under a parent of <= 50 matches are left out (leaf
   pruning, see search_index.py). The index is built in writers/search_index.py
   (``build_search_index``, re-exported here).
-* ``AS#<model>#<artist>`` after each model's lists, ``A#<artist>`` (related artists from the
-  default model) after the last model: writers/artists.py.
+* ``AS#<model>#<artist>`` after each model's lists (writers/artist_seed_lists.py),
+  ``A#<artist>`` (related artists from the default model) after the last model:
+  writers/artists.py.
+* ``C#<block>`` (writers/catalogue_blocks.py) first, then ``T#<track>`` (writers/track_items.py:
+  bodies carry their JSON text, made a chunk of tracks at a time), then per model ``N#``/``G#``
+  (writers/model_lists.py).
 * META is yielded last and carries ``item_counts`` (per kind, as `count_items` returns them), so
   a publisher can check what it wrote.
 """
@@ -33,17 +37,17 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from spotrec import schema
-from spotrec.writers.artists import (
-    artist_items,
-    artist_meta,
-    build_artist_table,
-    model_artist_items,
-    related_artists,
+from spotrec.writers.artist_seed_lists import model_artist_items
+from spotrec.writers.artists import artist_items, artist_meta, build_artist_table, related_artists
+from spotrec.writers.catalogue_blocks import catalogue_items, feature_columns, live_feature_ranges
+from spotrec.writers.model_lists import (  # noqa: F401 (ListsByIndex, NeighbourLists: re-exported)
+    ListsByIndex,
+    NeighbourLists,
+    model_items,
 )
-from spotrec.writers.packed_lists import packed_rows
 from spotrec.writers.pools import DEFAULT_POOL_SIZE, genre_code_blocks, pool_items
 from spotrec.writers.release_catalogue import (
     NeighbourTable,
@@ -51,22 +55,15 @@ from spotrec.writers.release_catalogue import (
     load_release_catalogue,
     read_release_manifest,
 )
-from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order, is_live
+from spotrec.writers.release_order import MAX_TOMBSTONE_SHARE, carry_order
 from spotrec.writers.search_index import DEFAULT_SEARCH_LEAF, build_search_index
-from spotrec_serving.catalogue import feature_codes, pack_block
+from spotrec.writers.track_items import track_items
 from spotrec_serving.items import (
     CATALOGUE_BLOCK,
     FEATURES,
     META_KEY,
     SCHEMA_VERSION,
-    catalogue_key,
-    feature_ranges,
-    genre_key,
-    neighbours_key,
-    pack_list,
-    pack_search,
     search_key,
-    track_key,
 )
 
 log = logging.getLogger(__name__)
@@ -93,7 +90,8 @@ def encode_body(logical_key: str, body: dict[str, Any] | bytes) -> str | bytes:
         stored: str | bytes = body
         size = len(body)
     else:
-        stored = to_json(body)
+        # T# bodies come with their text made a chunk at a time (track_items.py)
+        stored = getattr(body, "text", None) or to_json(body)
         size = len(stored) if len(stored) * 4 <= MAX_ITEM_BYTES else len(stored.encode("utf-8"))
     if size > MAX_ITEM_BYTES:
         raise ItemSizeError(f"item {logical_key} is {size} bytes, over {MAX_ITEM_BYTES}")
@@ -104,101 +102,6 @@ def item_kind(logical_key: str) -> str:
     """Count bucket of a key: META, C, T, S, A, or N#<model> / G#<model> / AS#<model>."""
     parts = logical_key.split("#")
     return "#".join(parts[:2]) if parts[0] in ("N", "G", "AS") else parts[0]
-
-
-def genre_list(
-    members: list[int], in_degree: list[int], catalogue: ReleaseCatalogue, size: int
-) -> tuple[list[int], list[float]]:
-    ranked = sorted(members, key=lambda i: -in_degree[i])  # stable: keeps popularity order
-    chosen, songs = [], set()
-    for i in ranked:
-        if catalogue.song_ids[i] not in songs:
-            songs.add(catalogue.song_ids[i])
-            chosen.append(i)
-            if len(chosen) == size:
-                break
-    top = in_degree[chosen[0]] if chosen else 0
-    return chosen, [round(in_degree[i] / top, 6) if top else 0.0 for i in chosen]
-
-
-def live_feature_ranges(catalogue: ReleaseCatalogue, rows: list | None = None) -> dict[str, list]:
-    """META feature_ranges over the catalogue's tracks (tombstones left out); ``rows``: its
-    tunable_rows() when the caller holds them already (~1M dicts at 1M tracks)."""
-    rows = catalogue.tunable_rows() if rows is None else rows
-    return feature_ranges([row for row, i in zip(rows, catalogue.ids, strict=True) if is_live(i)])
-
-
-def catalogue_items(catalogue: ReleaseCatalogue) -> Iterator[tuple[str, bytes]]:
-    """The C# blocks: id, song key and feature codes of every track (catalogue.py); a
-    tombstone's codes are 0 (no list names it)."""
-    rows, songs = catalogue.tunable_rows(), catalogue.song_keys()
-    ranges = live_feature_ranges(catalogue, rows)
-    silent = [0] * len(FEATURES)
-    for block, start in enumerate(range(0, len(catalogue.ids), CATALOGUE_BLOCK)):
-        stop = start + CATALOGUE_BLOCK
-        ids = catalogue.ids[start:stop]
-        codes = [
-            feature_codes(row, ranges) if is_live(track_id) else silent
-            for row, track_id in zip(rows[start:stop], ids, strict=True)
-        ]
-        yield catalogue_key(block), pack_block(catalogue.ids[start:stop], songs[start:stop], codes)
-
-
-def model_items(
-    model: str,
-    table: NeighbourLists,
-    catalogue: ReleaseCatalogue,
-    members: dict[str, list[int]],
-    size: int,
-    depth: int,
-) -> Iterator[tuple[str, bytes]]:
-    """N# (one per track, first `depth` neighbours) and G# items of one model."""
-    if isinstance(table, NeighbourTable):  # numpy, byte-identical to pack_list (packed_lists.py)
-        for i, body in packed_rows(table.neighbour_idx, table.scores, table.starts, depth):
-            if is_live(catalogue.ids[i]):
-                yield neighbours_key(model, catalogue.ids[i]), body
-    else:
-        for i, track_id in enumerate(catalogue.ids):
-            if is_live(track_id):
-                indexes, scores = table.neighbours_of(i)
-                yield neighbours_key(model, track_id), pack_list(i, indexes[:depth], scores[:depth])
-    in_degree = list(table.in_degree)
-    for genre in sorted(members):
-        chosen, scores = genre_list(members[genre], in_degree, catalogue, size)
-        yield genre_key(model, genre), pack_list(None, chosen, scores)
-
-
-class NeighbourLists(Protocol):
-    in_degree: Any  # per catalogue index: how many lists name the track
-
-    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]: ...
-
-    def pairs(self, depth: int) -> tuple[Any, Any, Any]: ...  # numpy: seeds, neighbours, ranks
-
-
-class ListsByIndex:
-    """NeighbourLists from plain lists (tests, tools): {index: ([indexes], [scores])}."""
-
-    def __init__(self, lists: dict[int, tuple[list[int], list[float]]], tracks: int):
-        self.lists = lists
-        self.in_degree = [0] * tracks
-        for indexes, _ in lists.values():
-            for j in indexes:
-                self.in_degree[j] += 1
-
-    def neighbours_of(self, i: int) -> tuple[list[int], list[float]]:
-        return self.lists.get(i, ([], []))
-
-    def pairs(self, depth: int) -> tuple[Any, Any, Any]:
-        import numpy as np
-
-        entries = [
-            (seed, j, rank)
-            for seed, (indexes, _) in sorted(self.lists.items())
-            for rank, j in enumerate(indexes[:depth], start=1)
-        ]
-        columns = np.array(entries, dtype=np.int64).reshape(-1, 3)
-        return columns[:, 0], columns[:, 1], columns[:, 2]
 
 
 def assemble_release(
@@ -231,13 +134,14 @@ def assemble_release(
             counts[item_kind(key)] = counts.get(item_kind(key), 0) + 1
             yield key, body
 
-    yield from counted(catalogue_items(catalogue))
+    columns = feature_columns(catalogue)
+    ranges = live_feature_ranges(catalogue, columns)
+    yield from counted(catalogue_items(catalogue, columns, ranges))
+    del columns
     live = 0
-    for i, track_id in enumerate(catalogue.ids):
-        if is_live(track_id):
-            live += 1
-            body = {"track": catalogue.summaries[i], "features": catalogue.features[i]}
-            yield track_key(track_id), body
+    for item in track_items(catalogue):
+        live += 1
+        yield item
     counts["T"] = live
     for model, load in tables.items():
         table = load()
@@ -250,9 +154,8 @@ def assemble_release(
     if pool_size:
         yield from counted(pool_items(catalogue, members, pool_size))
     index = build_search_index(catalogue, search_max_prefix, search_cap, search_leaf)
-    for prefix in sorted(index):
-        total, kept = index[prefix]
-        yield search_key(prefix), pack_search(total, kept)
+    for prefix, body in index.packed():
+        yield search_key(prefix), body
     counts["S"] = len(index)
     counts["META"] = 1
     yield (
@@ -265,7 +168,7 @@ def assemble_release(
             "genres": sorted(members),
             "tracks": live,
             "catalogue_blocks": counts.get("C", 0),
-            "feature_ranges": live_feature_ranges(catalogue),
+            "feature_ranges": ranges,
             "features": list(FEATURES),
             "search_max_prefix": search_max_prefix,
             "search_cap": search_cap,

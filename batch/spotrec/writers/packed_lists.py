@@ -25,20 +25,29 @@ def packed_rows(
     starts: np.ndarray,
     depth: int,
     chunk_rows: int = CHUNK_ROWS,
+    *,
+    seeded: bool = True,
 ) -> Iterator[tuple[int, bytes]]:
     """(row, packed list) for every row of a grouped table: row i's neighbours are
-    ``neighbour_idx[starts[i]:starts[i+1]]`` in rank order, cut to the first ``depth``."""
+    ``neighbour_idx[starts[i]:starts[i+1]]`` in rank order, cut to the first ``depth``; the
+    header names row i as the seed, or no seed when not ``seeded`` (pack_list(None, ...): the
+    G#/AS# lists)."""
     starts = np.asarray(starts, dtype=np.int64)
     rows, step = len(starts) - 1, max(1, chunk_rows)
     for first in range(0, rows, step):
         last = min(rows, first + step)
         lo, hi = starts[first], starts[last]
         chunk = starts[first : last + 1] - lo
-        yield from _packed_chunk(neighbour_idx[lo:hi], scores[lo:hi], chunk, depth, first)
+        yield from _packed_chunk(neighbour_idx[lo:hi], scores[lo:hi], chunk, depth, first, seeded)
 
 
 def _packed_chunk(
-    neighbour_idx: np.ndarray, scores: np.ndarray, starts: np.ndarray, depth: int, first_row: int
+    neighbour_idx: np.ndarray,
+    scores: np.ndarray,
+    starts: np.ndarray,
+    depth: int,
+    first_row: int,
+    seeded: bool,
 ) -> Iterator[tuple[int, bytes]]:
     lengths = np.diff(starts)
     rows = len(lengths)
@@ -68,8 +77,9 @@ def _packed_chunk(
     packed_indexes = u24.tobytes()
 
     edges, highs, lows = bounds.tolist(), hi.tolist(), lo.tolist()
+    no_seed = NO_SEED.to_bytes(3, "little")
     for row in range(rows):
         a, b = edges[row], edges[row + 1]
-        seed = first_row + row
-        header = LIST_HEADER.pack(seed.to_bytes(3, "little"), highs[row], lows[row])
-        yield seed, header + packed_indexes[3 * a : 3 * b] + codes[a:b]
+        seed = (first_row + row).to_bytes(3, "little") if seeded else no_seed
+        header = LIST_HEADER.pack(seed, highs[row], lows[row])
+        yield first_row + row, header + packed_indexes[3 * a : 3 * b] + codes[a:b]

@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,13 @@ from spotrec.writers.items import encode_body
 from spotrec_serving.items import ATTR_BODY, ATTR_PK, CURRENT_KEY, META_KEY, physical_key
 
 Item = tuple[str, dict[str, Any]]
+
+INSERT_CHUNK = 20_000  # items encoded, then inserted, per round: bounded memory, few calls
+
+
+def _chunks(items: Iterator[tuple[str, Any]], size: int) -> Iterator[list[tuple[str, Any]]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
 
 
 def _resolve_run_id(
@@ -72,23 +79,32 @@ def write_store(
             connection.execute("PRAGMA page_size = 16384")
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
-            # Items go to an append-only staging file first. Then the bodies fill a rowid table
-            # in rowid order (appends fill every page) and the keys a small keyed table in key
+            # The bodies fill a rowid table in rowid order (appends fill every page); the keys
+            # go to an append-only staging table and are copied into a small keyed table in key
             # order: each key stored once, and no half-empty pages from inserts in random key
-            # order. The view `items(pk, body)` is what readers (and ad-hoc SQL) query.
+            # order. Only the keys are staged: copying the bodies through staging as well wrote
+            # every body twice. The view `items(pk, body)` is what readers (and ad-hoc SQL) query.
             connection.execute("ATTACH DATABASE ? AS staging", (str(staging),))
             connection.execute("PRAGMA staging.journal_mode = OFF")
-            connection.execute(f"CREATE TABLE staging.rows ({ATTR_PK} TEXT, {ATTR_BODY})")
-            rows = ((physical_key(run_id, key), encode_body(key, body)) for key, body in stream)
-            connection.executemany("INSERT INTO staging.rows VALUES (?, ?)", rows)
+            connection.execute(f"CREATE TABLE bodies (id INTEGER PRIMARY KEY, {ATTR_BODY})")
+            connection.execute(f"CREATE TABLE staging.rows ({ATTR_PK} TEXT, id INTEGER)")
             pointer = json.dumps({"run_id": run_id, "previous": []})
-            connection.execute("INSERT INTO staging.rows VALUES (?, ?)", (CURRENT_KEY, pointer))
+            rows = ((physical_key(run_id, key), encode_body(key, body)) for key, body in stream)
+            next_id = 1
+            for chunk in _chunks(chain(rows, [(CURRENT_KEY, pointer)]), INSERT_CHUNK):
+                ids = range(next_id, next_id + len(chunk))
+                connection.executemany(
+                    "INSERT INTO bodies VALUES (?, ?)", zip(ids, (b for _, b in chunk), strict=True)
+                )
+                connection.executemany(
+                    "INSERT INTO staging.rows VALUES (?, ?)",
+                    zip((k for k, _ in chunk), ids, strict=True),
+                )
+                next_id += len(chunk)
             connection.executescript(
                 f"""
-                CREATE TABLE bodies (id INTEGER PRIMARY KEY, {ATTR_BODY});
                 CREATE TABLE keys ({ATTR_PK} TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
-                INSERT INTO bodies SELECT rowid, {ATTR_BODY} FROM staging.rows ORDER BY rowid;
-                INSERT INTO keys SELECT {ATTR_PK}, rowid FROM staging.rows ORDER BY {ATTR_PK};
+                INSERT INTO keys SELECT {ATTR_PK}, id FROM staging.rows ORDER BY {ATTR_PK};
                 CREATE VIEW items AS SELECT keys.{ATTR_PK} AS {ATTR_PK}, bodies.{ATTR_BODY}
                     AS {ATTR_BODY} FROM keys JOIN bodies ON bodies.id = keys.id;
                 """

@@ -202,7 +202,7 @@ def random_release(seed: int, n_tracks: int = 400, depth: int = 30):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_vectorised_seed_lists_equal_the_one_fusion(seed):
-    from spotrec.writers.artists import artist_seed_list, artist_seed_lists
+    from spotrec.writers.artist_seed_lists import artist_seed_list, artist_seed_lists
 
     catalogue, table = random_release(seed)
     table_of_artists = build_artist_table(catalogue)
@@ -221,7 +221,7 @@ def test_vectorised_seed_lists_equal_the_one_fusion(seed):
 
 
 def test_seed_lists_of_a_catalogue_without_neighbour_entries():
-    from spotrec.writers.artists import artist_seed_lists
+    from spotrec.writers.artist_seed_lists import artist_seed_lists
     from spotrec.writers.items import ListsByIndex
 
     catalogue, _ = random_release(0, n_tracks=40)
@@ -264,3 +264,20 @@ def test_related_artists_sparse_product_equals_plain_loops(seed):
     assert max(len(r) for r in got) == 20 and all(a not in r for a, r in enumerate(got))
     # Blocks of artist rows (the memory bound at 1M tracks) give the same answer.
     assert related_artists(people, table, block_artists=7) == got
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e5])  # 1e5: past the int64 key, the 4-key fallback
+def test_fused_order_is_the_four_key_lexsort(scale):
+    import numpy as np
+
+    from spotrec.writers.artist_seed_lists import _fused_order
+
+    rng = np.random.default_rng(int(scale))
+    n = 5000
+    art = np.sort(rng.integers(0, 40, n))
+    # RRF-like sums with many exact ties and near-ties below the 12th decimal
+    score = rng.integers(1, 6, n) / rng.integers(61, 64, n) * scale
+    score[::5] += 1e-14
+    best, entry = rng.integers(1, 51, n), rng.permutation(n)
+    expected = np.lexsort((entry, best, -np.round(score, 12), art))
+    assert np.array_equal(_fused_order(art, score, best, entry), expected)

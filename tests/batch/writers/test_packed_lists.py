@@ -42,3 +42,14 @@ def test_packed_rows_equal_pack_list_byte_for_byte(seed, depth):
 def test_an_index_past_u24_is_refused():
     with pytest.raises(ValueError, match="catalogue index"):
         list(packed_rows(np.array([2**24]), np.array([1.0]), np.array([0, 1]), 5))
+
+
+def test_unseeded_rows_equal_pack_list_without_a_seed():
+    # the G#/AS# form: no seed in the header, chunked or not
+    neighbours, scores, starts = grouped_table(np.random.default_rng(5), rows=120, longest=50)
+    got = dict(packed_rows(neighbours, scores, starts, 50, chunk_rows=13, seeded=False))
+    assert sorted(got) == list(range(120))
+    for row in range(120):
+        lo, hi = starts[row], starts[row + 1]
+        assert got[row] == pack_list(None, neighbours[lo:hi].tolist(), scores[lo:hi].tolist())
+        assert unpack_list(got[row]).seed is None
