@@ -94,6 +94,10 @@ def build_ivf_flat(vectors: np.ndarray, settings: SearchSettings) -> tuple[objec
     train_rows = np.sort(rng.choice(n, size=n_train, replace=False))
     index.train(vectors[train_rows])
     index.nprobe = min(settings.nprobe, nlist)
+    # search_preassigned runs on ONE thread in faiss's default parallel_mode 0 (only
+    # IndexIVF.search splits queries across threads); mode 3 splits the queries inside it too.
+    # Each query is still scanned alone, in the same probe order: same lists.
+    index.parallel_mode = 3
     probes = coarse_probes(quantizer, vectors, index.nprobe)
     add_preassigned(index, vectors, np.ascontiguousarray(probes[:, 0]))
     params = {"index": f"IVF{nlist},Flat", "nlist": nlist, "nprobe": int(index.nprobe)}
