@@ -37,9 +37,12 @@ WEIGHT_COLUMNS = ("session_id", "track_id", "weight")
 class CollaborativeSettings:
     """ALS settings: implicit's defaults, except a stronger regulariser, which keeps a track seen
     in few sessions from getting a direction of its own (planted tastes: same-taste cosine 0.15
-    at 0.05, 0.36 at 1.0, dim 32)."""
+    at 0.05, 0.36 at 1.0, dim 32), and 8 iterations instead of 15: on the 100,000-session
+    benchmark the 8-iteration vectors have median cosine 0.9996 (10th percentile 0.9989) with
+    the 15-iteration ones and share 94.5% of each track's top 20, for 11 s less of a build at
+    that size (docs/performance.md, "Session 5 reruns")."""
 
-    iterations: int = 15
+    iterations: int = 8
     regularization: float = 1.0
     bm25_k1: float = 100.0
     bm25_b: float = 0.8
@@ -59,11 +62,13 @@ def session_track_matrix(
     column_of = pd.Index(np.asarray(track_ids, dtype=object))
     if not column_of.is_unique:
         raise ValueError("track_ids must be unique")
-    columns = column_of.get_indexer(weights["track_id"].astype(str))
+    # Each distinct id is converted and looked up once (millions of rows, ~100k distinct ids).
+    track_codes, track_values = pd.factorize(weights["track_id"], use_na_sentinel=False)
+    distinct_columns = column_of.get_indexer(_as_str_objects(track_values))
+    columns = distinct_columns[track_codes] if len(track_codes) else track_codes
     values = weights["weight"].to_numpy(dtype=np.float32)
     keep = (columns >= 0) & (values > 0)
-    sessions = weights["session_id"].astype(str).to_numpy()[keep]
-    session_codes, _ = pd.factorize(sessions, sort=True)
+    session_codes = _codes_in_sorted_order(weights["session_id"], keep)
     matrix = csr_matrix(
         (values[keep], (session_codes, columns[keep])),
         shape=(int(session_codes.max()) + 1 if len(session_codes) else 0, len(column_of)),
@@ -71,6 +76,22 @@ def session_track_matrix(
     )
     matrix.sum_duplicates()
     return matrix, np.unique(columns[keep])
+
+
+def _as_str_objects(values) -> np.ndarray:
+    """The values as Python str objects, as ``Series.astype(str)`` would give them."""
+    return np.asarray(values).astype(str).astype(object)
+
+
+def _codes_in_sorted_order(ids: pd.Series, keep: np.ndarray) -> np.ndarray:
+    """``pd.factorize(ids.astype(str)[keep], sort=True)[0]``, sorting only the distinct ids."""
+    codes, distinct = pd.factorize(ids, use_na_sentinel=False)
+    kept = codes[keep]
+    present = np.unique(kept)
+    order = np.argsort(np.asarray(distinct).astype(str)[present], kind="stable")
+    rank = np.zeros(len(distinct), dtype=np.int64)
+    rank[present[order]] = np.arange(len(present))
+    return rank[kept]
 
 
 def collaborative_vectors(

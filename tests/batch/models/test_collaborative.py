@@ -9,7 +9,7 @@ import pytest
 
 from planted_listening import planted_listening
 from spotrec import schema
-from spotrec.models.collaborative import collaborative_vectors
+from spotrec.models.collaborative import collaborative_vectors, session_track_matrix
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,30 @@ def test_no_listening_gives_zero_rows_and_bad_input_is_named():
         collaborative_vectors(empty, ids, dim=0)
     with pytest.raises(ValueError, match="unique"):
         collaborative_vectors(empty, np.array(["a", "a"], dtype=object))
+
+
+@pytest.mark.parametrize(
+    "session_ids", [["s10", "s9", "s2", "s10", "s9", "s2", "s1", "s1"], [10, 9, 2, 10, 9, 2, 1, 1]]
+)
+def test_session_matrix_equals_the_row_by_row_definition(session_ids):
+    """Distinct ids are looked up once; the matrix must equal converting every row to str,
+    factorising the kept sessions in sorted (string) order and summing duplicates."""
+    weights = pd.DataFrame(
+        {
+            "session_id": session_ids,
+            "track_id": ["b", "a", "zz", "b", "c", "a", "a", "b"],
+            "weight": [1.0, 2.0, 3.0, 0.5, -1.0, 1.0, 4.0, 0.0],
+        }
+    )
+    track_ids = np.array(["a", "b", "c", "d"])
+    matrix, evidence = session_track_matrix(weights, track_ids)
+    columns = pd.Index(track_ids.astype(object)).get_indexer(weights["track_id"].astype(str))
+    values = weights["weight"].to_numpy(dtype=np.float32)
+    keep = (columns >= 0) & (values > 0)
+    sessions, _ = pd.factorize(weights["session_id"].astype(str).to_numpy()[keep], sort=True)
+    expected = np.zeros((sessions.max() + 1, len(track_ids)), dtype=np.float32)
+    np.add.at(expected, (sessions, columns[keep]), values[keep])
+    np.testing.assert_array_equal(matrix.toarray(), expected)
+    np.testing.assert_array_equal(evidence, np.unique(columns[keep]))
+    # "s1" < "s10" < "s2" < "s9": string order, also for integer ids.
+    assert matrix.toarray()[0].tolist() == [4.0, 0.0, 0.0, 0.0]
