@@ -117,3 +117,26 @@ def cluster_recall(catalogue: PlantedCatalogue, neighbours, k: int) -> float:
     top = neighbours[neighbours["rank"] <= k]
     same = top["track_id"].map(cluster_of) == top["neighbour_id"].map(cluster_of)
     return float(same.mean())
+
+
+def random_song_lists(rng, songs, width: int, empty_share: float = 0.0):
+    """(n, width) neighbour lists of catalogue rows with distinct songs, never the row's own
+    song; with ``empty_share`` > 0 that share of rows is cut short (-1 in the empty slots)."""
+    import numpy as np
+
+    n = len(songs)
+    out = np.full((n, width), -1)
+    for i in range(n):
+        chosen, seen = [], {songs[i]}
+        for j in rng.permutation(n):
+            if songs[j] not in seen:
+                seen.add(songs[j])
+                chosen.append(j)
+            if len(chosen) == width:
+                break
+        out[i, : len(chosen)] = chosen
+    if empty_share > 0:
+        cut = rng.random(n) < empty_share
+        lengths = np.where(cut, rng.integers(1, width, n), width)
+        out[np.arange(width)[None, :] >= lengths[:, None]] = -1
+    return out

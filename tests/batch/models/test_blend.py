@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from factories import planted_catalogue
+from factories import planted_catalogue, random_song_lists
 from spotrec import schema
 from spotrec.models.blend import BlendInputError, blend_neighbours
 from spotrec.models.cosine import CosineModel
@@ -115,22 +115,6 @@ def test_blend_of_two_cosine_variants_obeys_the_neighbours_contract():
     assert all(r == list(range(1, 11)) for r in ranks)
 
 
-def _random_lists(rng, songs, width):
-    """Each row: `width` catalogue rows of distinct songs, none the row's own song."""
-    n = len(songs)
-    out = np.full((n, width), -1)
-    for i in range(n):
-        chosen, seen = [], {songs[i]}
-        for j in rng.permutation(n):
-            if songs[j] not in seen:
-                seen.add(songs[j])
-                chosen.append(j)
-            if len(chosen) == width:
-                break
-        out[i] = chosen
-    return out
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_build_path_on_index_matrices_equals_the_frame_blend(seed):
     from spotrec.models.blend import fuse_index_lists
@@ -140,8 +124,8 @@ def test_the_build_path_on_index_matrices_equals_the_frame_blend(seed):
     n = 240
     songs = rng.integers(0, 200, n)  # ~40 songs with two or more variants
     ids = np.array([f"t{i:04d}" for i in range(n)])
-    mats = {"a": _random_lists(rng, songs, 10), "b": _random_lists(rng, songs, 10)}
-    mats["c"] = _random_lists(rng, songs, 8)
+    mats = {"a": random_song_lists(rng, songs, 10), "b": random_song_lists(rng, songs, 10)}
+    mats["c"] = random_song_lists(rng, songs, 8)
     weights = {"a": 1.0, "b": 0.5, "c": 2.0}
     indices, scores = fuse_index_lists(mats, songs, 10, weights=weights, chunk_rows=64)
     frames = {m: to_frame(ids, x, np.zeros(x.shape, np.float32)) for m, x in mats.items()}
@@ -166,7 +150,7 @@ def test_the_build_path_keeps_the_frame_blends_tie_breaks_with_sparse_song_label
     n = 200
     songs = rng.integers(0, 150, n) * 7919 - 500_000
     ids = np.array([f"t{i:04d}" for i in range(n)])
-    mats = {m: _random_lists(rng, songs, 12) for m in ("a", "b", "c")}
+    mats = {m: random_song_lists(rng, songs, 12) for m in ("a", "b", "c")}
     mats["b"][::3, 8:] = -1  # short lists: empty slots inside the chunk
     indices, scores = fuse_index_lists(mats, songs, 12, chunk_rows=48)
     frames = {m: to_frame(ids, x, np.zeros(x.shape, np.float32)) for m, x in mats.items()}

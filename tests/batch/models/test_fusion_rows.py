@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from factories import random_song_lists
 from spotrec.models.blend import fuse_index_lists
 from spotrec_serving.fusion import rrf_score
 
@@ -53,25 +54,6 @@ def reference_fuse(indices, song_codes, top_n, weight_rows, k=60):
     return out_idx, out_score
 
 
-def random_lists(rng, songs, width, empty_share=0.1):
-    """(n, width) lists of distinct songs, never the row's own song, some slots empty."""
-    n = len(songs)
-    out = np.full((n, width), -1)
-    for i in range(n):
-        chosen, seen = [], {songs[i]}
-        for j in rng.permutation(n):
-            if songs[j] not in seen:
-                seen.add(songs[j])
-                chosen.append(j)
-            if len(chosen) == width:
-                break
-        out[i, : len(chosen)] = chosen
-    cut = rng.random(n) < empty_share
-    lengths = np.where(cut, rng.integers(1, width, n), width)
-    out[np.arange(width)[None, :] >= lengths[:, None]] = -1
-    return out
-
-
 def weights_for(kind, rng, n):
     if kind == "scalar":
         return {"a": 1.0, "b": 0.25, "c": 0.5}
@@ -91,8 +73,11 @@ def test_row_fusion_equals_the_whole_block_reference_to_the_bit(kind, seed):
     rng = np.random.default_rng(seed)
     n = 300
     songs = rng.integers(0, 240, n) * 31 - 1000  # variants, sparse labels
-    mats = {"a": random_lists(rng, songs, 20), "b": random_lists(rng, songs, 8)}
-    mats["c"] = random_lists(rng, songs, 8)
+    mats = {
+        "a": random_song_lists(rng, songs, empty_share=0.1, width=20),
+        "b": random_song_lists(rng, songs, empty_share=0.1, width=8),
+    }
+    mats["c"] = random_song_lists(rng, songs, empty_share=0.1, width=8)
     weights = weights_for(kind, rng, n)
     rows = {m: np.broadcast_to(np.asarray(w, dtype=float), (n,)) for m, w in weights.items()}
     expected = reference_fuse(mats, songs, 24, rows)
@@ -106,7 +91,10 @@ def test_blocks_of_any_size_and_a_row_subset_give_the_same_lists():
     rng = np.random.default_rng(5)
     n = 200
     songs = rng.integers(0, 170, n)
-    mats = {"a": random_lists(rng, songs, 12), "b": random_lists(rng, songs, 12)}
+    mats = {
+        "a": random_song_lists(rng, songs, empty_share=0.1, width=12),
+        "b": random_song_lists(rng, songs, empty_share=0.1, width=12),
+    }
     weights = weights_for("step", rng, n)
     weights = {"a": weights["a"], "b": weights["c"]}
     whole = fuse_index_lists(mats, songs, 15, weights=weights, chunk_rows=n)
@@ -124,7 +112,10 @@ def test_rows_with_no_candidates_stay_empty_and_others_are_unaffected():
     rng = np.random.default_rng(9)
     n = 80
     songs = rng.integers(0, 70, n)
-    mats = {"a": random_lists(rng, songs, 10), "b": random_lists(rng, songs, 6)}
+    mats = {
+        "a": random_song_lists(rng, songs, empty_share=0.1, width=10),
+        "b": random_song_lists(rng, songs, empty_share=0.1, width=6),
+    }
     for m in mats.values():
         m[[4, 40]] = -1  # two rows with nothing to fuse
     rows = {m: np.ones(n) for m in mats}
