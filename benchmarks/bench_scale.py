@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import time
 from pathlib import Path
 
@@ -31,10 +30,7 @@ import numpy as np
 
 from spotrec.ann import CELLS_PER_SQRT_N, TRAIN_POINTS_PER_CELL, recall_at
 from spotrec.neighbours import available_cores
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from spotrec.stages import peak_rss_mb
 
 
 def load_vectors(args) -> np.ndarray:

@@ -80,21 +80,9 @@ def _worker(
             neighbours_stage(Path(out), [name], top_n, None, timer, search)
         except BaseException as exc:  # every failure goes back with its reason
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            results.put((name, None, None, detail, _own_peak_rss_mb()))
+            results.put((name, None, None, detail, peak_rss_mb()))
             return
-        results.put((name, timer.seconds, timer.cpu, None, _own_peak_rss_mb()))
-
-
-def _own_peak_rss_mb() -> float:
-    """This process's own peak RSS in MiB. ru_maxrss would overstate it: Linux carries it
-    across the exec that spawns this process, so it starts at the parent's peak so far."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mb()
+        results.put((name, timer.seconds, timer.cpu, None, peak_rss_mb()))
 
 
 class BackgroundSearch:

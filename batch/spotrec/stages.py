@@ -23,7 +23,18 @@ def cpu_seconds() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
+    """Peak resident set size of this process so far, in MiB.
+
+    On Linux it reads VmHWM, this process's own high-water mark: ru_maxrss is carried across
+    exec, so a process spawned by a big one (the background search, a build started by a
+    benchmark) would report its parent's peak. Elsewhere ru_maxrss (KiB; bytes on macOS)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
 
